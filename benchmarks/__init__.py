@@ -1,0 +1,1 @@
+"""`make bench`: HTTP scenarios driven by wrk against gunicorn, as ratios to a baseline."""

@@ -1,0 +1,231 @@
+"""Run the benchmark scenarios with wrk against gunicorn and print a table of ratios.
+
+Every scenario is measured in the same run as the baseline (a bare Django JsonResponse)
+and reported as a ratio to it, because this machine is noisy: absolute numbers from
+different runs cannot be compared, ratios from one run can.
+
+    python -m benchmarks.run [--duration SECONDS] [--only NAME ...]
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.scenarios import Scenario
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "benchmarks" / "results"
+
+
+def prepare_environment(data_dir: Path) -> None:
+    """Point Django at a fresh data dir and dedicated Redis databases, before setup()."""
+    from vividly.testing.redis_server import RedisServer, answers
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    os.environ["VIVIDLY_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'bench.sqlite3'}")
+    base = os.environ.get("BENCH_REDIS_URL")
+    if base is None:
+        if answers(6379):
+            base = "redis://127.0.0.1:6379"
+        else:
+            server = RedisServer().start()
+            base = server.url
+    os.environ["REDIS_URL"] = f"{base}/10"
+    os.environ["RQ_REDIS_URL"] = f"{base}/11"
+    # Benchmarks measure the service, not its limits (which would answer 429s instead).
+    os.environ.setdefault("EMAIL_RATE_LIMIT_PER_MINUTE", "1000000")
+    os.environ.setdefault("EMAIL_RECIPIENT_LIMIT_PER_HOUR", "1000000")
+    os.environ.setdefault("API_USER_THROTTLE_RATE", "100000000/min")
+    (data_dir / "static").mkdir()
+
+
+def wait_until_up(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback URL we built
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer {url} within {timeout:.0f} s")
+
+
+def lua_script(scenario: "Scenario") -> str:
+    """Return the wrk script: the request, and a done() printing the numbers as JSON."""
+    lines = [f"wrk.method = {json.dumps(scenario.method)}"]
+    if scenario.body is not None:
+        lines.append(f"wrk.body = {json.dumps(scenario.body)}")
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+    for name, value in scenario.headers.items():
+        lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
+    if scenario.lua:
+        lines.append(scenario.lua)
+    lines.append(
+        """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %d, "duration_us": %d, "non2xx": %d, "socket_errors": %d, '
+    .. '"p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+    )
+    return "\n".join(lines)
+
+
+def run_wrk(url: str, scenario: "Scenario", duration: float, connections: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua_script(scenario))
+    try:
+        completed = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{duration:g}s",
+                "--timeout",
+                "5s",
+                "-s",
+                script.name,
+                url + scenario.path,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(script.name)
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT "))
+    raw = json.loads(line.removeprefix("RESULT "))
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "rps": raw["requests"] / seconds,
+        "requests": raw["requests"],
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "non2xx": raw["non2xx"],
+        "socket_errors": raw["socket_errors"],
+    }
+
+
+def print_table(rows: list[dict], baseline_rps: float) -> None:
+    header = (
+        f"{'scenario':<34} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}  target"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        if "rps" in row:
+            ratio = row["rps"] / baseline_rps
+            row["ratio"] = ratio
+            verdict = ""
+            if row.get("check"):
+                verdict = ("ok  " if row["check"](row) else "MISS") + " " + row["target"]
+            print(
+                f"{row['name']:<34} {row['rps']:>8.0f} {ratio:>5.2f}x {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} "
+                f"{row['p99_ms']:>7.1f} {row['non2xx'] + row['socket_errors']:>6}  {verdict}"
+            )
+        else:
+            verdict = ("ok  " if row["check"](row) else "MISS") + " " + row["target"] if row.get("check") else ""
+            print(f"{row['name']:<34} {row['summary']:<52}  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 8)))
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", nargs="*", help="run only scenarios whose name contains one of these")
+    args = parser.parse_args()
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: install the Debian package (apt-get install wrk) and run again.")
+
+    data_dir = Path(tempfile.mkdtemp(prefix="vividly-bench-"))
+    prepare_environment(data_dir)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from benchmarks.scenarios import build_scenarios
+    from vividly.redis_guard import client
+
+    call_command("migrate", "--noinput", verbosity=0)
+    for alias in ("hot", "state"):
+        client(alias).flushdb()
+
+    port = int(os.environ.get("BENCH_PORT", "8765"))
+    url = f"http://127.0.0.1:{port}"
+    gunicorn = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "vividly.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=dict(os.environ),
+    )
+    rows: list[dict] = []
+    try:
+        wait_until_up(url + "/healthz")
+        scenarios = build_scenarios(url)
+        if args.only:
+            scenarios = [s for s in scenarios if s.name == "baseline" or any(o in s.name for o in args.only)]
+        for scenario in scenarios:
+            if scenario.setup:
+                scenario.setup()
+            if scenario.measure:
+                result = scenario.measure()
+            else:
+                run_wrk(url, scenario, min(2.0, args.duration), args.connections)  # warm-up
+                if scenario.setup:
+                    scenario.setup()
+                result = run_wrk(url, scenario, args.duration, args.connections)
+            rows.append({"name": scenario.name, "target": scenario.target, "check": scenario.check, **result})
+            print(f"  measured {scenario.name}", file=sys.stderr, flush=True)
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=20)
+
+    baseline_rps = next(row["rps"] for row in rows if row["name"] == "baseline")
+    print()
+    print(
+        f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"gunicorn {args.workers} sync workers, wrk {args.connections} connections, {args.duration:g} s each"
+    )
+    print()
+    print_table(rows, baseline_rps)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(
+        json.dumps([{k: v for k, v in row.items() if k != "check"} for row in rows], indent=2)
+    )
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

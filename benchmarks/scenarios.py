@@ -1,0 +1,48 @@
+"""The benchmark scenarios; each app adds its own in a `scenarios_<app>.py` module."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str = ""
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    # Extra Lua for wrk (a request() function that varies the requests, say).
+    lua: str = ""
+    # Run before the warm-up and again before the measured run.
+    setup: Callable[[], None] | None = None
+    # For scenarios that are not HTTP: return {"summary": str, ...} instead of running wrk.
+    measure: Callable[[], dict] | None = None
+    target: str = ""
+    check: Callable[[dict], bool] | None = None
+
+
+def ratio_at_least(minimum: float, **latency_limits: float) -> Callable[[dict], bool]:
+    """Return a check: ratio to baseline ≥ minimum and each given latency (ms) within its limit."""
+
+    def check(row: dict) -> bool:
+        return row["ratio"] >= minimum and all(row[key] <= limit for key, limit in latency_limits.items())
+
+    return check
+
+
+def foundation_scenarios(url: str) -> list[Scenario]:
+    from rest_framework.authtoken.models import Token
+
+    from vividly.accounts.tests.factories import StudentFactory
+
+    student = StudentFactory(username="bench-student")
+    token = Token.objects.create(user=student).key
+    return [
+        Scenario("baseline", "/bench/baseline"),
+        Scenario("drf authenticated no-op", "/api/bench/noop", headers={"Authorization": f"Token {token}"}),
+    ]
+
+
+def build_scenarios(url: str) -> list[Scenario]:
+    """Return every scenario, baseline first."""
+    return foundation_scenarios(url)

@@ -1,0 +1,1 @@
+"""The two-tier content cache: Redis hot tier, Google Cloud Storage cold tier."""

@@ -1,0 +1,69 @@
+"""Shared fixtures: clean real Redis per test, API clients for every kind of caller."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from vividly.accounts.services import forget_validated_tokens
+from vividly.accounts.tests.factories import (
+    ClassroomFactory,
+    StaffFactory,
+    StudentFactory,
+    TeacherFactory,
+    service_token,
+)
+from vividly.redis_guard import client, reset_breakers
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    """Flush the test-only Redis databases before each test, and close breakers."""
+    reset_breakers()
+    forget_validated_tokens()
+    for alias in ("hot", "state"):
+        client(alias).flushdb()
+    yield
+    reset_breakers()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def client_with(header: str) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=header)
+    return api
+
+
+@pytest.fixture
+def as_user():
+    """Return a function giving an APIClient authenticated as a user."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user) -> APIClient:
+        return client_with(f"Token {Token.objects.get_or_create(user=user)[0].key}")
+
+    return make
+
+
+@pytest.fixture
+def service_client(db) -> APIClient:
+    _, key = service_token()
+    return client_with(f"Bearer {key}")
+
+
+@pytest.fixture
+def school(db):
+    """Two teachers, each with one classroom of one student, and a staff user."""
+    teacher_a, teacher_b = TeacherFactory(), TeacherFactory()
+    student_a, student_b = StudentFactory(), StudentFactory()
+    ClassroomFactory(teacher=teacher_a, students=[student_a])
+    ClassroomFactory(teacher=teacher_b, students=[student_b])
+    return {
+        "teacher_a": teacher_a,
+        "teacher_b": teacher_b,
+        "student_a": student_a,
+        "student_b": student_b,
+        "staff": StaffFactory(),
+    }

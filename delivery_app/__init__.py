@@ -1,0 +1,1 @@
+"""Content delivery: requests, signed URLs, access control, watch tracking, analytics."""

@@ -1,0 +1,1 @@
+"""Templated email through anymail/SendGrid from RQ priority queues."""

@@ -1,0 +1,1 @@
+"""The Vividly infrastructure services project package."""

@@ -1,0 +1,1 @@
+"""Identity: users with roles, classrooms, service tokens."""

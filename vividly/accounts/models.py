@@ -1,0 +1,69 @@
+"""Users with a role, classrooms owned by teachers, and hashed service tokens."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    STUDENT = "student", "Student"
+    TEACHER = "teacher", "Teacher"
+    ADMIN = "admin", "Admin (staff)"
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == Role.TEACHER
+
+
+class Classroom(models.Model):
+    name = models.CharField(max_length=120)
+    teacher = models.ForeignKey(User, on_delete=models.CASCADE, related_name="classrooms")
+    students = models.ManyToManyField(User, through="Enrollment", related_name="enrolled_classrooms")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["teacher", "name"], name="unique_classroom_per_teacher")]
+        ordering = ["teacher_id", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.teacher.username})"
+
+
+class Enrollment(models.Model):
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="enrollments")
+    student = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrollments")
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["classroom", "student"], name="unique_enrollment")]
+
+    def __str__(self) -> str:
+        return f"{self.student.username} in {self.classroom.name}"
+
+
+class ServiceToken(models.Model):
+    """A credential for another service calling /internal/; only its hash is stored."""
+
+    name = models.CharField(max_length=120, unique=True)
+    prefix = models.CharField(max_length=16, help_text="The first characters, to recognise a token.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,117 @@
+"""Token login, service tokens on /internal/, user tokens on /api/, and roles."""
+
+import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from conftest import client_with
+from vividly.accounts.models import ServiceToken
+from vividly.accounts.services import forget_validated_tokens, hash_service_key, service_token_revoke
+from vividly.accounts.tests.factories import StaffFactory, StudentFactory, TeacherFactory, service_token
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("vividly.tests.urls")]
+
+
+def test_login_returns_the_users_token(client):
+    user = StudentFactory()
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": user.username, "password": "pw-for-tests"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json() == {"token": Token.objects.get(user=user).key}
+
+
+def test_login_with_a_wrong_password_is_400(client):
+    user = StudentFactory()
+    response = client.post(
+        "/api/v1/auth/token", {"username": user.username, "password": "nope"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_internal_without_credentials_is_401_with_bearer_challenge(api_client):
+    response = api_client.get("/internal/v1/probe")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer vsk_wrong", "Bearer", "Bearer a b", "Bearer not-our-format", "Token deadbeef", "Basic Zm9vOmJhcg=="],
+)
+def test_internal_with_bad_credentials_is_401(header):
+    response = client_with(header).get("/internal/v1/probe")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] in {"authentication_failed", "not_authenticated"}
+
+
+def test_service_token_reaches_internal_and_records_use():
+    token, key = service_token("pipeline")
+    response = client_with(f"Bearer {key}").get("/internal/v1/probe")
+    assert response.status_code == 200
+    assert response.json() == {"caller": "service:pipeline"}
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+    assert token.key_hash == hash_service_key(key) and key not in token.key_hash
+
+
+def test_revoked_service_token_is_401():
+    token, key = service_token()
+    assert client_with(f"Bearer {key}").get("/internal/v1/probe").status_code == 200
+    service_token_revoke(token=token)
+    assert client_with(f"Bearer {key}").get("/internal/v1/probe").status_code == 401
+
+
+def test_only_the_hash_is_stored():
+    _, key = service_token()
+    assert not ServiceToken.objects.filter(key_hash=key).exists()
+    assert not any(key in str(value) for value in ServiceToken.objects.values_list())
+
+
+def test_student_and_teacher_tokens_are_403_on_internal_staff_is_200(as_user):
+    assert as_user(StudentFactory()).get("/internal/v1/probe").status_code == 403
+    assert as_user(TeacherFactory()).get("/internal/v1/probe").status_code == 403
+    assert as_user(StaffFactory()).get("/internal/v1/probe").status_code == 200
+
+
+def test_public_api_takes_user_tokens_not_service_tokens(as_user):
+    _, key = service_token()
+    response = client_with(f"Bearer {key}").get("/api/v1/probe")
+    assert response.status_code == 401
+    student = StudentFactory()
+    assert as_user(student).get("/api/v1/probe").json() == {"caller": student.username}
+
+
+def test_inactive_user_token_is_401(as_user):
+    user = StudentFactory(is_active=False)
+    assert as_user(user).get("/api/v1/probe").status_code == 401
+
+
+def test_last_used_is_written_at_most_once_a_minute():
+    token, key = service_token()
+    client_with(f"Bearer {key}").get("/internal/v1/probe")
+    token.refresh_from_db()
+    first = token.last_used_at
+    forget_validated_tokens()
+    client_with(f"Bearer {key}").get("/internal/v1/probe")
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    assert first <= timezone.now()
+
+
+def test_deleted_token_and_deactivated_user_stop_working_at_once(as_user):
+    student = StudentFactory()
+    api = as_user(student)
+    assert api.get("/api/v1/probe").status_code == 200
+    student.is_active = False
+    student.save()
+    assert api.get("/api/v1/probe").status_code == 401
+    student.is_active = True
+    student.save()
+    assert api.get("/api/v1/probe").status_code == 200
+    Token.objects.filter(user=student).delete()
+    assert api.get("/api/v1/probe").status_code == 401

@@ -1,0 +1,9 @@
+"""App configuration for demo data."""
+
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "vividly.demo"
+    label = "demo"
+    verbose_name = "Demo data"

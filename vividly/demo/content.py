@@ -1,0 +1,52 @@
+"""Demo videos: small sample asset files in the content storage, cached in both tiers."""
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+
+DEMO_VIDEOS = [
+    {
+        "topic_id": "physics-newtons-laws",
+        "interest": "basketball",
+        "style": "visual",
+        "title": "Newton's Laws on the Basketball Court",
+        "duration_seconds": 180,
+    },
+    {
+        "topic_id": "physics-newtons-laws",
+        "interest": "music",
+        "style": "auditory",
+        "title": "Newton's Laws, Played on a Drum Kit",
+        "duration_seconds": 150,
+    },
+    {
+        "topic_id": "biology-photosynthesis",
+        "interest": "cooking",
+        "style": "visual",
+        "title": "Photosynthesis Is a Kitchen",
+        "duration_seconds": 210,
+    },
+]
+
+
+def sample_assets(video: dict) -> dict:
+    """Write small sample files for `video`; return its contract `assets` mapping."""
+    content = storages["content"]
+    folder = f"demo/{video['topic_id']}/{video['interest']}-{video['style']}"
+    assets: dict = {"video": {}}
+    for quality, size in (("720p", 64 * 1024), ("1080p", 128 * 1024)):
+        name = f"{folder}/video-{quality}.mp4"
+        # Placeholder bytes: enough to exercise signed URLs, ranges and downloads.
+        body = (f"VIVIDLY DEMO {video['title']} {quality} ".encode() * (size // 40 + 1))[:size]
+        content.save(name, ContentFile(body))
+        assets["video"][quality] = name
+    script = f"{folder}/script.txt"
+    content.save(script, ContentFile(f"{video['title']}\n\nA short script for the demo.\n".encode()))
+    assets["script"] = script
+    return assets
+
+
+def seed_videos() -> list[str]:
+    """Write the demo assets; return the cache keys of the demo videos that were cached."""
+    for video in DEMO_VIDEOS:
+        sample_assets(video)
+    return []

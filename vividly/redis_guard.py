@@ -1,0 +1,64 @@
+"""Reach a Redis through a per-process circuit breaker, so an outage costs one timeout."""
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pybreaker
+import redis.exceptions
+from django.conf import settings
+from django_redis import get_redis_connection
+from django_redis.exceptions import ConnectionInterrupted
+from redis import Redis
+
+logger = logging.getLogger("vividly.redis")
+
+T = TypeVar("T")
+
+# What says "this Redis is unreachable or too slow" (a command error says nothing of it).
+OUTAGE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionInterrupted)
+
+
+class RedisUnavailable(Exception):
+    """The Redis behind a cache alias is down, slow, or skipped by its open breaker."""
+
+    def __init__(self, alias: str, cause: BaseException | None = None) -> None:
+        self.alias = alias
+        super().__init__(f"redis for {alias!r} unavailable: {cause or 'circuit open'}")
+
+
+_breakers: dict[str, pybreaker.CircuitBreaker] = {}
+
+
+def breaker(alias: str) -> pybreaker.CircuitBreaker:
+    """Return the breaker for a cache alias ("hot", "default", "state")."""
+    if alias not in _breakers:
+        _breakers[alias] = pybreaker.CircuitBreaker(
+            fail_max=1,
+            reset_timeout=settings.REDIS_BREAKER_RESET_SECONDS,
+            # Only an outage opens the breaker, not a command error.
+            exclude=[lambda exc: not isinstance(exc, OUTAGE_ERRORS)],
+            name=f"redis:{alias}",
+        )
+    return _breakers[alias]
+
+
+def reset_breakers() -> None:
+    """Close every breaker (tests, and after a deliberate reconnect)."""
+    for each in _breakers.values():
+        each.close()
+
+
+def guarded(alias: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run `operation` against the Redis of `alias`; raise RedisUnavailable on an outage."""
+    try:
+        return breaker(alias).call(operation, *args, **kwargs)
+    except pybreaker.CircuitBreakerError as exc:
+        raise RedisUnavailable(alias, exc.__cause__ or exc.__context__) from exc
+    except OUTAGE_ERRORS as exc:
+        raise RedisUnavailable(alias, exc) from exc
+
+
+def client(alias: str) -> Redis:
+    """Return the raw redis-py client behind a django-redis cache alias."""
+    return get_redis_connection(alias)

@@ -1,0 +1,273 @@
+"""Settings shared by every environment, read from the environment through one `env`."""
+
+from pathlib import Path
+
+import environ
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    # Variables already in the environment win over the file.
+    env.read_env(str(BASE_DIR / ".env"))
+
+DATA_DIR = Path(env("VIVIDLY_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_rq",
+    "anymail",
+    "vividly.accounts",
+    "vividly.demo",
+    "cache_app",
+    "delivery_app",
+    "notifications_app",
+]
+
+MIDDLEWARE = [
+    "vividly.http.ApiErrorMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "vividly.urls"
+WSGI_APPLICATION = "vividly.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        # The admin and its custom pages.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+    {
+        # Emails: subject, text and HTML bodies under templates/emails/.
+        "NAME": "emails",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "notifications_app.rendering.jinja2_environment"},
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web workers and the RQ worker write at once: WAL lets readers through, IMMEDIATE
+    # takes the write lock up front (no deadlocking upgrade), the timeout waits for it.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+# Reuse connections across requests: opening one (and, on SQLite, running the PRAGMAs)
+# would otherwise cost more than the query a request makes.
+# No CONN_HEALTH_CHECKS: it costs a query per request; a connection broken by a database
+# restart fails one request (503) and is replaced on the next.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+
+# --- Redis ----------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="redis://localhost:6379/0")
+RQ_REDIS_URL = env("RQ_REDIS_URL", default=REDIS_URL)
+# A dead Redis must cost one short timeout, not redis-py's default retries with backoff.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
+# After a Redis failure, skip that Redis for this many seconds (circuit breaker).
+REDIS_BREAKER_RESET_SECONDS = env.float("REDIS_BREAKER_RESET_SECONDS", default=2.0)
+CACHE_HOT_TTL = env.int("CACHE_HOT_TTL", default=3600)
+
+
+def redis_cache(url: str, *, prefix: str, timeout: int | None) -> dict:
+    """Return a django-redis cache definition with short timeouts and no retries."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": prefix,
+        "TIMEOUT": timeout,
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0), "health_check_interval": 30},
+        },
+    }
+
+
+CACHES = {
+    # Evictable: short-lived derived data (signed URLs).
+    "default": redis_cache(REDIS_URL, prefix="vividly", timeout=300),
+    # Evictable: the hot tier of the content cache.
+    "hot": redis_cache(REDIS_URL, prefix="vividly:hot", timeout=CACHE_HOT_TTL),
+    # Must not be evicted: job queues, rate limits, throttles, statistics counters.
+    "state": redis_cache(RQ_REDIS_URL, prefix="vividly:state", timeout=None),
+}
+
+RQ_QUEUES = {name: {"USE_REDIS_CACHE": "state", "DEFAULT_TIMEOUT": 120} for name in ("high", "default", "low")}
+RQ_SHOW_ADMIN_LINK = True
+
+# --- Storage --------------------------------------------------------------------------
+GCS_CACHE_BUCKET = env("GCS_CACHE_BUCKET", default="")
+GCS_CONTENT_BUCKET = env("GCS_CONTENT_BUCKET", default="")
+SIGNED_URL_TTL = env.int("SIGNED_URL_TTL", default=900)
+# Cloud Run / GKE have no private key to sign with: sign through IAM signBlob instead.
+GS_IAM_SIGN_BLOB = env.bool("GS_IAM_SIGN_BLOB", default=False)
+GS_SA_EMAIL = env("GS_SA_EMAIL", default=None)
+# Every GCS call gives up after this long (retries included) instead of the library's 120 s.
+GCS_TIMEOUT_SECONDS = env.float("GCS_TIMEOUT_SECONDS", default=2.0)
+
+
+def bucket_storage(bucket: str, folder: Path) -> dict:
+    """Return a GCS storage on `bucket` when set, else a local folder storage."""
+    if bucket:
+        return {
+            "BACKEND": "vividly.storage.BoundedGoogleCloudStorage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "expiration": SIGNED_URL_TTL,
+                "querystring_auth": True,
+                "default_acl": None,
+                "file_overwrite": True,
+                "iam_sign_blob": GS_IAM_SIGN_BLOB,
+                "sa_email": GS_SA_EMAIL,
+            },
+        }
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(folder), "allow_overwrite": True},
+    }
+
+
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "media")},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "cache_cold": bucket_storage(GCS_CACHE_BUCKET, DATA_DIR / "cache"),
+    "content": bucket_storage(GCS_CONTENT_BUCKET, DATA_DIR / "content"),
+}
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# --- Email ----------------------------------------------------------------------------
+SENDGRID_API_KEY = env("SENDGRID_API_KEY", default="")
+SENDGRID_FROM_EMAIL = env("SENDGRID_FROM_EMAIL", default="noreply@vividly.edu")
+SENDGRID_FROM_NAME = env("SENDGRID_FROM_NAME", default="Vividly Team")
+DEFAULT_FROM_EMAIL = f"{SENDGRID_FROM_NAME} <{SENDGRID_FROM_EMAIL}>"
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_BACKEND = (
+    "anymail.backends.sendgrid.EmailBackend" if SENDGRID_API_KEY else "notifications_app.backends.EmlFileBackend"
+)
+ANYMAIL = {
+    "SENDGRID_API_KEY": SENDGRID_API_KEY,
+    "SENDGRID_API_URL": env("SENDGRID_API_URL", default="https://api.sendgrid.com/v3/"),
+    "WEBHOOK_SECRET": env("SENDGRID_WEBHOOK_SECRET", default=None),
+    "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env("SENDGRID_WEBHOOK_VERIFICATION_KEY", default=None),
+    # A provider call must never hold a worker for long; a timeout is a transient failure.
+    "REQUESTS_TIMEOUT": (3.0, 10.0),
+}
+EMAIL_RATE_LIMIT_PER_MINUTE = env.int("EMAIL_RATE_LIMIT_PER_MINUTE", default=100)
+EMAIL_RETRY_DELAYS = [int(delay) for delay in env.list("EMAIL_RETRY_DELAYS", default=["10", "60", "300"])]
+EMAIL_RECIPIENT_LIMIT_PER_HOUR = env.int("EMAIL_RECIPIENT_LIMIT_PER_HOUR", default=5)
+# A notification still queued or sending this long after its last change is swept back.
+EMAIL_STUCK_AFTER_SECONDS = env.int("EMAIL_STUCK_AFTER_SECONDS", default=300)
+EMAIL_SWEEP_INTERVAL_SECONDS = env.int("EMAIL_SWEEP_INTERVAL_SECONDS", default=60)
+
+SILENCED_SYSTEM_CHECKS = [
+    # anymail 13.0.1 dropped official SendGrid support and warns on every start. The
+    # backend still works and our own wire-level tests (a local SendGrid stand-in) are
+    # the guarantee that it keeps working with the versions we pin.
+    "anymail.W003",
+]
+
+# --- HTTP API -------------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["vividly.api.authentication.UserTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["vividly.api.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "vividly.api.exception_handler.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_USER_THROTTLE_RATE", default="1200/min"),
+        "login": env("API_LOGIN_THROTTLE_RATE", default="20/min"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vividly infrastructure services",
+    "DESCRIPTION": "Content cache, content delivery and notifications for the Vividly platform.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- Security (production tightens these) ---------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "rq.worker": {"level": "INFO"},
+    },
+}

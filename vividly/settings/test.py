@@ -1,0 +1,56 @@
+"""Settings for the test suite: real Redis on dedicated database numbers, a temp data dir."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from vividly.testing.embedded_redis import test_redis_url
+
+from .base import *
+from .base import CACHES, redis_cache
+
+SECRET_KEY = "test-only-secret-key-5b1d0e7c"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+# Each xdist worker gets its own pair of Redis databases so parallel runs never share
+# (or flush) each other's keys. Database 0 and 1 are left to `make run`.
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+TEST_REDIS_BASE = test_redis_url()
+REDIS_URL = f"{TEST_REDIS_BASE}/{2 + 2 * _worker}"
+RQ_REDIS_URL = f"{TEST_REDIS_BASE}/{3 + 2 * _worker}"
+CACHES = {
+    "default": redis_cache(REDIS_URL, prefix="vividly", timeout=300),
+    "hot": redis_cache(REDIS_URL, prefix="vividly:hot", timeout=CACHES["hot"]["TIMEOUT"]),
+    "state": redis_cache(RQ_REDIS_URL, prefix="vividly:state", timeout=None),
+}
+
+DATA_DIR = Path(tempfile.mkdtemp(prefix="vividly-test-"))
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir()
+STORAGES = {
+    **STORAGES,
+    "cache_cold": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "cache"), "allow_overwrite": True},
+    },
+    "content": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "content"), "allow_overwrite": True},
+    },
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+DATABASES = {**DATABASES}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: worker and server subprocesses in the tests share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}

@@ -1,0 +1,1 @@
+"""Test support: real Redis servers, a GCS emulator, a SendGrid stand-in."""

@@ -1,0 +1,27 @@
+"""Root URL configuration: public API, internal API, admin, health, docs, webhooks."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from vividly import health
+from vividly.api.auth import TokenView
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/auth/token", TokenView.as_view(), name="auth-token"),
+    path("api/v1/content/", include(("delivery_app.api.urls", "delivery"))),
+    path("internal/v1/cache/", include(("cache_app.api.urls", "cache"))),
+    path("internal/v1/notifications/", include(("notifications_app.api.urls", "notifications"))),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer]),
+        name="schema",
+    ),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("anymail/", include("anymail.urls")),
+    path("admin/rq/", include("django_rq.urls")),
+    path("admin/", admin.site.urls),
+]

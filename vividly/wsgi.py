@@ -1,0 +1,9 @@
+"""Expose the WSGI application as `vividly.wsgi:application`."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vividly.settings.local")
+
+application = get_wsgi_application()
