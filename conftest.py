@@ -67,3 +67,46 @@ def school(db):
         "student_b": student_b,
         "staff": StaffFactory(),
     }
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator():
+    """One GCS emulator for the session; tests wipe it through `gcs_cold_tier`."""
+    from vividly.testing.gcs import GcsEmulator
+
+    emulator = GcsEmulator().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def gcs_cold_tier(gcs_emulator, settings):
+    """Point the cold tier at the GCS emulator (through django-storages), wiped for this test."""
+    from vividly.testing.gcs import gcs_storage
+
+    if gcs_emulator.server is None:  # a test stopped it
+        gcs_emulator.start()
+    gcs_emulator.wipe()
+    settings.STORAGES = {**settings.STORAGES, "cache_cold": gcs_storage("test-cache")}
+    settings.GCS_TIMEOUT_SECONDS = 1.0
+    return gcs_emulator
+
+
+@pytest.fixture
+def local_cold_tier(settings, tmp_path):
+    """Point the cold tier at a fresh local folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "cache_cold": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "cold"), "allow_overwrite": True},
+        },
+    }
+    return tmp_path / "cold"
+
+
+@pytest.fixture(params=["local", "gcs"])
+def cold_tier_kind(request):
+    """Run a test on both cold tiers: the local folder and GCS through the emulator."""
+    request.getfixturevalue("local_cold_tier" if request.param == "local" else "gcs_cold_tier")
+    return request.param

@@ -46,7 +46,20 @@ def sample_assets(video: dict) -> dict:
 
 
 def seed_videos() -> list[str]:
-    """Write the demo assets; return the cache keys of the demo videos that were cached."""
+    """Write the demo assets and store each video in the cache; return their cache keys."""
+    from cache_app.services import cache_entry_store
+
+    keys = []
     for video in DEMO_VIDEOS:
-        sample_assets(video)
-    return []
+        stored = cache_entry_store(
+            topic_id=video["topic_id"],
+            interest=video["interest"],
+            style=video["style"],
+            metadata={
+                "title": video["title"],
+                "duration_seconds": video["duration_seconds"],
+                "assets": sample_assets(video),
+            },
+        )
+        keys.append(stored.cache_key)
+    return keys

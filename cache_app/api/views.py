@@ -1,0 +1,100 @@
+"""Internal cache endpoints: check, store, stats, invalidate."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cache_app import selectors, services
+from cache_app.api import serializers as s
+from vividly.api.base import InternalAPIView
+from vividly.api.schema import error_responses
+from vividly.errors import InvalidInput
+
+TAGS = ["cache"]
+
+
+class CheckView(InternalAPIView):
+    @extend_schema(
+        tags=TAGS,
+        request=s.TripleSerializer,
+        responses={200: s.CheckResponseSerializer, **error_responses(400, 401, 403, 503)},
+        description="Look the triple up: hot tier, then cold tier (which warms the hot tier). "
+        "503 cold_tier_unavailable when the hot tier misses and the cold tier cannot be read.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.TripleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lookup = selectors.cache_lookup(**serializer.validated_data)
+        return Response(
+            {
+                "cache_key": lookup.cache_key,
+                "cache_hit": lookup.hit,
+                "tier": lookup.tier,
+                "metadata": lookup.metadata,
+            }
+        )
+
+
+class StoreView(InternalAPIView):
+    @extend_schema(
+        tags=TAGS,
+        request=s.StoreSerializer,
+        responses={201: s.StoreResponseSerializer, **error_responses(400, 401, 403, 503)},
+        description="Store (or replace) an entry: cold tier first, then hot tier.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.StoreSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        stored = services.cache_entry_store(**serializer.validated_data)
+        return Response(
+            {"cache_key": stored.cache_key, "stored": True, "cached_at": stored.cached_at},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class StatsView(InternalAPIView):
+    @extend_schema(
+        tags=TAGS,
+        responses={200: s.StatsResponseSerializer, **error_responses(401, 403, 503)},
+        description="Counters shared by all processes since the last reset, the hit rate "
+        "(hits / lookups, 0 to 1) and per-tier latency percentiles over the recent samples.",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.cache_stats())
+
+
+class StatsResetView(InternalAPIView):
+    @extend_schema(tags=TAGS, request=None, responses={204: None, **error_responses(401, 403, 503)})
+    def post(self, request: Request) -> Response:
+        services.cache_stats_reset()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvalidateView(InternalAPIView):
+    @extend_schema(
+        tags=TAGS,
+        request=s.InvalidateSerializer,
+        parameters=[
+            OpenApiParameter("cache_key", str, required=False),
+            OpenApiParameter("topic_id", str, required=False),
+            OpenApiParameter("interest", str, required=False),
+            OpenApiParameter("style", str, required=False),
+            OpenApiParameter("dry_run", bool, required=False, description="List what would be removed."),
+        ],
+        responses={200: s.InvalidateResponseSerializer, **error_responses(400, 401, 403, 503)},
+        description="Remove entries from both tiers: by cache_key, by topic_id + interest + style, "
+        "or every entry of a topic_id. Arguments come from the JSON body or the query string.",
+    )
+    def delete(self, request: Request) -> Response:
+        data = request.data if request.data else request.query_params.dict()
+        if not isinstance(data, dict):
+            raise InvalidInput(details={"non_field_errors": ["The body must be a JSON object."]})
+        data = dict(data)
+        dry_run = str(data.pop("dry_run", request.query_params.get("dry_run", ""))).lower() in ("1", "true")
+        serializer = s.InvalidateSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        keys = services.invalidation_targets(**serializer.validated_data)
+        if not dry_run:
+            keys = services.cache_entries_invalidate(cache_keys=keys)
+        return Response({"invalidated": len(keys), "cache_keys": keys, "dry_run": dry_run})

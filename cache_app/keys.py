@@ -1,0 +1,41 @@
+"""The content cache key, computed byte for byte as the seed system computes it."""
+
+import hashlib
+
+from vividly.api.fields import encodable
+from vividly.errors import InvalidInput
+
+KEY_FIELDS = ("topic_id", "interest", "style")
+FIELD_MAX_LENGTH = 200
+SEPARATOR = "|"
+
+
+def key_field_errors(field: str, value: object) -> list[str]:
+    """Return what is wrong with one of the three key fields (empty when it is fine)."""
+    if not isinstance(value, str):
+        return ["Must be a string."]
+    errors = []
+    if value == "":
+        errors.append("Must not be empty.")
+    if len(value) > FIELD_MAX_LENGTH:
+        errors.append(f"Must be at most {FIELD_MAX_LENGTH} characters.")
+    if SEPARATOR in value:
+        # "a|b", "c" and "a", "b|c" would otherwise share one key.
+        errors.append(f"Must not contain '{SEPARATOR}', the key separator.")
+    if "\x00" in value or not encodable(value):
+        errors.append("Must be valid Unicode text without NUL characters.")
+    return errors
+
+
+def cache_key_for(*, topic_id: str, interest: str, style: str) -> str:
+    """Return sha256("{topic_id}|{interest}|{style}") as lowercase hex; refuse ambiguous input."""
+    values = {"topic_id": topic_id, "interest": interest, "style": style}
+    details = {field: errors for field, value in values.items() if (errors := key_field_errors(field, value))}
+    if details:
+        raise InvalidInput(details=details)
+    return hashlib.sha256(f"{topic_id}|{interest}|{style}".encode()).hexdigest()
+
+
+def is_cache_key(value: str) -> bool:
+    """Return True for a well-formed key: 64 lowercase hex characters."""
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
