@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from cache_app.stats import buffer as stats_buffer
 from vividly.accounts.services import forget_validated_tokens
 from vividly.accounts.tests.factories import (
     ClassroomFactory,
@@ -19,6 +20,7 @@ def clean_redis():
     """Flush the test-only Redis databases before each test, and close breakers."""
     reset_breakers()
     forget_validated_tokens()
+    stats_buffer.discard()  # waits for a flush in flight, so nothing lands after the flushdb
     for alias in ("hot", "state"):
         client(alias).flushdb()
     yield

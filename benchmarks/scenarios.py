@@ -45,4 +45,8 @@ def foundation_scenarios(url: str) -> list[Scenario]:
 
 def build_scenarios(url: str) -> list[Scenario]:
     """Return every scenario, baseline first."""
-    return foundation_scenarios(url)
+    from benchmarks.scenarios_cache import cache_scenarios
+    from vividly.accounts.services import service_token_create
+
+    _, service_key = service_token_create(name="bench")
+    return [*foundation_scenarios(url), *cache_scenarios(url, service_key)]

@@ -12,6 +12,8 @@ SEPARATOR = "|"
 
 def key_field_errors(field: str, value: object) -> list[str]:
     """Return what is wrong with one of the three key fields (empty when it is fine)."""
+    if value is None:
+        return ["This field is required."]
     if not isinstance(value, str):
         return ["Must be a string."]
     errors = []
@@ -27,7 +29,7 @@ def key_field_errors(field: str, value: object) -> list[str]:
     return errors
 
 
-def cache_key_for(*, topic_id: str, interest: str, style: str) -> str:
+def cache_key_for(*, topic_id: str | None, interest: str | None, style: str | None) -> str:
     """Return sha256("{topic_id}|{interest}|{style}") as lowercase hex; refuse ambiguous input."""
     values = {"topic_id": topic_id, "interest": interest, "style": style}
     details = {field: errors for field, value in values.items() if (errors := key_field_errors(field, value))}

@@ -205,7 +205,7 @@ def test_corrupt_cold_document_is_503_not_a_miss(service_client, local_cold_tier
 
 
 def test_redis_down_falls_back_to_the_cold_tier(service_client, settings, cold_tier_kind):
-    body, stored = store(service_client)
+    body, _ = store(service_client)
     dead = f"redis://127.0.0.1:{free_port()}/0"
     settings.CACHES = {**settings.CACHES, "hot": redis_cache(dead, prefix="x", timeout=60)}
     for _ in range(3):
@@ -310,3 +310,22 @@ def test_invalidate_with_the_hot_tier_down_is_503_and_keeps_the_record(service_c
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "hot_tier_unavailable"
     assert CacheEntry.objects.filter(pk=stored["cache_key"]).exists()
+
+
+def test_counts_survive_a_stats_redis_outage(service_client, settings):
+    """Counts gathered while the stats Redis is unreachable are sent once it answers again."""
+    from cache_app import stats
+
+    real = settings.CACHES["state"]
+    settings.CACHES = {
+        **settings.CACHES,
+        "state": redis_cache(f"redis://127.0.0.1:{free_port()}/0", prefix="x", timeout=None),
+    }
+    check(service_client, triple())
+    assert stats.buffer.flush() is False
+    assert service_client.get(STATS).status_code == 503
+    settings.CACHES = {**settings.CACHES, "state": real}
+    from vividly.redis_guard import reset_breakers
+
+    reset_breakers()
+    assert service_client.get(STATS).json()["misses"] == 1
