@@ -177,6 +177,29 @@ def cache_entry_get(*, cache_key: str) -> dict[str, Any] | None:
     return lookup.document
 
 
+def cache_entries_get(*, cache_keys: list[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Return the documents of `cache_keys` found in either tier, and the keys whose cold
+    read failed; one hot round trip for all, a cold read per hot miss; not counted as lookups."""
+    unique = list(dict.fromkeys(cache_keys))
+    try:
+        found = guarded(hot_tier.alias, caches[hot_tier.alias].get_many, unique)
+        hot_up = True
+    except RedisUnavailable:
+        found, hot_up = {}, False
+    unavailable: set[str] = set()
+    for cache_key in unique:
+        if cache_key in found:
+            continue
+        try:
+            lookup = read_through(cache_key, hot_up, {}, {})
+        except ColdTierUnavailable:
+            unavailable.add(cache_key)
+            continue
+        if lookup.document is not None:
+            found[cache_key] = lookup.document
+    return found, unavailable
+
+
 def cache_stats() -> dict[str, Any]:
     """Return the shared statistics (counters, hit rate, latency percentiles)."""
     return stats.snapshot()

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class DeliveryAppConfig(AppConfig):
     name = "delivery_app"
     verbose_name = "Content delivery"
+
+    def ready(self) -> None:
+        from delivery_app import receivers  # noqa: F401 - connects the receivers

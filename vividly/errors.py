@@ -56,3 +56,9 @@ class DependencyUnavailable(DomainError):
     status_code = 503
     default_message = "A backing service is unavailable; try again shortly."
     retry_after = 5
+
+
+class Forbidden(DomainError):
+    code = "permission_denied"
+    status_code = 403
+    default_message = "You do not have permission to perform this action."

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from delivery_app.files import serve_signed_file
 from vividly import health
 from vividly.api.auth import TokenView
 
@@ -21,6 +22,7 @@ urlpatterns = [
         name="schema",
     ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("files/<path:blob_name>", serve_signed_file, name="signed-file"),
     path("anymail/", include("anymail.urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

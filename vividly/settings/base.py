@@ -18,6 +18,8 @@ DATA_DIR = Path(env("VIVIDLY_DATA_DIR", default=str(BASE_DIR / "var"))).resolve(
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+# Where an email sends a student to watch content (the student app's page).
+CONTENT_LINK_TEMPLATE = env("CONTENT_LINK_TEMPLATE", default="{base}/watch/{cache_key}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

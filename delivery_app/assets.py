@@ -1,0 +1,49 @@
+"""Which asset of a cached video a request designates: type, quality, blob name."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from cache_app.metadata import VIDEO_QUALITIES
+from vividly.errors import InvalidInput, NotFound
+
+ASSET_TYPES = ("video", "audio", "script")
+DEFAULT_TYPE, DEFAULT_QUALITY = "video", "720p"
+
+
+@dataclass(frozen=True)
+class AssetChoice:
+    type: str
+    quality: str | None  # None for audio and script
+
+
+def asset_choice(*, asset_type: str | None, quality: str | None) -> AssetChoice:
+    """Validate the requested type and quality (defaults: video, 720p)."""
+    asset_type = asset_type or DEFAULT_TYPE
+    errors = {}
+    if asset_type not in ASSET_TYPES:
+        errors["type"] = [f"Must be one of {', '.join(ASSET_TYPES)}."]
+    if quality is not None and quality not in VIDEO_QUALITIES:
+        errors["quality"] = [f"Must be one of {', '.join(VIDEO_QUALITIES)}."]
+    if errors:
+        raise InvalidInput(details=errors)
+    return AssetChoice(asset_type, (quality or DEFAULT_QUALITY) if asset_type == "video" else None)
+
+
+def available_assets(metadata: dict[str, Any]) -> list[dict[str, str | None]]:
+    assets = metadata.get("assets", {})
+    available = [{"type": "video", "quality": q} for q in VIDEO_QUALITIES if q in assets.get("video", {})]
+    available += [{"type": kind, "quality": None} for kind in ("audio", "script") if assets.get(kind)]
+    return available
+
+
+def blob_for(metadata: dict[str, Any], choice: AssetChoice) -> str:
+    """Return the blob name of the chosen asset, or raise NotFound listing what exists."""
+    assets = metadata.get("assets", {})
+    blob = assets.get("video", {}).get(choice.quality) if choice.type == "video" else assets.get(choice.type)
+    if not blob:
+        wanted = f"{choice.type} {choice.quality}" if choice.quality else choice.type
+        raise NotFound(
+            f"This content has no {wanted}.",
+            details={"available": available_assets(metadata)},
+        )
+    return blob

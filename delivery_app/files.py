@@ -1,0 +1,91 @@
+"""Serve content through the local signed links: check the HMAC and expiry, honour Range."""
+
+import re
+from collections.abc import Iterator
+from typing import IO
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import storages
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.views.decorators.http import require_http_methods
+
+from cache_app.metadata import blob_name_errors
+from delivery_app.signing import LocalSigner
+from vividly.api.errors import error_response
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 64 * 1024
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
+    """Return (first, last) for a single satisfiable byte range, None to ignore, False if unsatisfiable."""
+    match = RANGE.match(header.strip())
+    if not match:
+        return None  # several ranges or another unit: answer with the whole file
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return False
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return False
+    return start, end
+
+
+def read_span(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
+    try:
+        handle.seek(start)
+        while length > 0:
+            chunk = handle.read(min(CHUNK, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_signed_file(request: HttpRequest, blob_name: str, signer: LocalSigner | None = None) -> HttpResponse:
+    """GET /files/<blob>?expires=&type=&signature= : 403 when tampered or expired."""
+    signer = signer or LocalSigner()
+    content_type = request.GET.get("type", "")
+    valid = not blob_name_errors(blob_name) and signer.verify(
+        blob_name,
+        expires=request.GET.get("expires", ""),
+        content_type=content_type,
+        signature=request.GET.get("signature", ""),
+    )
+    if not valid:
+        return error_response(403, code="invalid_signature", message="This link is invalid or has expired.")
+    storage = storages["content"]
+    try:
+        size = storage.size(blob_name)
+        handle = storage.open(blob_name, "rb")
+    except (FileNotFoundError, SuspiciousFileOperation):
+        return error_response(404, message="This file no longer exists.")
+
+    wanted = parse_range(request.headers.get("Range", ""), size) if "Range" in request.headers else None
+    if wanted is False:
+        handle.close()
+        response = error_response(416, code="range_not_satisfiable", message="The requested range is outside the file.")
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if wanted is None:
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = str(size)
+    else:
+        first, last = wanted
+        response = StreamingHttpResponse(
+            read_span(handle, first, last - first + 1), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,124 @@
+"""Reads of delivery: who may see which content, requests lists, signed URLs for assets."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from cache_app.keys import is_cache_key
+from cache_app.selectors import cache_entries_get
+from cache_app.tiers import ColdTierUnavailable
+from delivery_app.assets import AssetChoice, asset_choice, blob_for
+from delivery_app.models import ContentRequest
+from delivery_app.signing import content_type_for, signed_urls_for
+from vividly.accounts.models import Role, User
+from vividly.accounts.selectors import teacher_student_ids
+from vividly.errors import DomainError, InvalidInput, NotFound
+
+NOT_VISIBLE = "No such content, or it is not visible to you."
+
+
+def visible_cache_keys(*, user: User, cache_keys: Iterable[str]) -> set[str]:
+    """Return which keys `user` may reach, in one query: a student's own requests, a
+    teacher's students' requests, everything for staff."""
+    keys = {key for key in cache_keys if isinstance(key, str) and is_cache_key(key)}
+    if not keys:
+        return set()
+    if user.is_staff:
+        return keys
+    if user.role == Role.STUDENT:
+        requests = ContentRequest.objects.filter(user=user, cache_key__in=keys)
+    elif user.role == Role.TEACHER:
+        requests = ContentRequest.objects.filter(cache_key__in=keys, user__in=teacher_student_ids(teacher=user))
+    else:
+        return set()
+    return set(requests.values_list("cache_key", flat=True).distinct())
+
+
+def content_requests_for(*, user: User) -> QuerySet:
+    """Return the requests `user` may list: their own (student), their students' (teacher), all (staff)."""
+    requests = ContentRequest.objects.select_related("user").order_by("-created_at")
+    if user.is_staff:
+        return requests
+    if user.role == Role.TEACHER:
+        return requests.filter(user__in=teacher_student_ids(teacher=user))
+    return requests.filter(user=user)
+
+
+def content_document(*, user: User, cache_key: str) -> dict[str, Any]:
+    """Return the cached document for a key `user` may see; NotFound otherwise."""
+    if cache_key not in visible_cache_keys(user=user, cache_keys=[cache_key]):
+        raise NotFound(NOT_VISIBLE)
+    found, unavailable = cache_entries_get(cache_keys=[cache_key])
+    if cache_key in unavailable:
+        raise ColdTierUnavailable()
+    if cache_key not in found:
+        raise NotFound(NOT_VISIBLE)
+    return found[cache_key]
+
+
+def url_body(cache_key: str, choice: AssetChoice, signed: Any) -> dict[str, Any]:
+    return {
+        "cache_key": cache_key,
+        "type": choice.type,
+        "quality": choice.quality,
+        "url": signed.url,
+        "expires_at": signed.expires_at,
+        "expires_in": signed.expires_in(),
+    }
+
+
+def content_asset_url(*, user: User, cache_key: str, asset_type: str | None, quality: str | None) -> dict[str, Any]:
+    """Return a signed URL for one asset of content `user` may see."""
+    choice = asset_choice(asset_type=asset_type, quality=quality)
+    document = content_document(user=user, cache_key=cache_key)
+    blob = blob_for(document["metadata"], choice)
+    [signed] = signed_urls_for([(blob, content_type_for(blob, choice.type))])
+    return url_body(cache_key, choice, signed)
+
+
+def item_error(cache_key: Any, error: DomainError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        body["details"] = error.details
+    return {"cache_key": cache_key, "error": body}
+
+
+def content_asset_urls(*, user: User, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return, in order, a signed URL or an error for each item; the access check for all
+    items is one query, the documents one Redis round trip."""
+    keys = [item.get("cache_key") for item in items]
+    visible = visible_cache_keys(user=user, cache_keys=keys)
+    found, unavailable = cache_entries_get(cache_keys=sorted(visible))
+    results: list[dict[str, Any] | None] = []
+    wanted: list[tuple[int, str, AssetChoice, str]] = []
+    for index, item in enumerate(items):
+        cache_key = item.get("cache_key")
+        try:
+            choice = asset_choice(asset_type=item.get("type"), quality=item.get("quality"))
+            if cache_key in unavailable:
+                raise ColdTierUnavailable()
+            if cache_key not in visible or cache_key not in found:
+                raise NotFound(NOT_VISIBLE)
+            blob = blob_for(found[cache_key]["metadata"], choice)
+        except DomainError as error:
+            results.append(item_error(cache_key, error))
+            continue
+        results.append(None)
+        wanted.append((index, cache_key, choice, blob))
+    signed = signed_urls_for([(blob, content_type_for(blob, choice.type)) for _, _, choice, blob in wanted])
+    for (index, cache_key, choice, _), url in zip(wanted, signed, strict=True):
+        results[index] = url_body(cache_key, choice, url)
+    return results  # type: ignore[return-value]
+
+
+def validate_batch_items(items: Any, *, limit: int) -> list[dict[str, Any]]:
+    """Return the batch items if they are a list of at most `limit` objects; else raise."""
+    if not isinstance(items, list) or not items:
+        raise InvalidInput(details={"items": ["A non-empty list is required."]})
+    if len(items) > limit:
+        raise InvalidInput(details={"items": [f"At most {limit} items per request."]})
+    bad = [index for index, item in enumerate(items) if not isinstance(item, dict)]
+    if bad:
+        raise InvalidInput(details={"items": [f"Item {index} must be an object." for index in bad[:10]]})
+    return items

@@ -1,0 +1,162 @@
+"""Writes of delivery: content requests (and their readiness), view sessions and progress."""
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cache_app.selectors import cache_lookup
+from cache_app.tiers import ColdTierUnavailable
+from delivery_app.assets import asset_choice
+from delivery_app.devices import device_from_user_agent
+from delivery_app.models import ContentRequest, RequestStatus, ViewSession
+from delivery_app.selectors import content_document
+from vividly.accounts.models import User
+from vividly.errors import InvalidInput, NotFound
+
+logger = logging.getLogger("delivery_app")
+
+
+def content_request_create(*, user: User, topic_id: str, interest: str, style: str) -> tuple[ContentRequest, bool]:
+    """Record that `user` asked for the triple; return the request and whether it is new.
+
+    `ready` when the cache holds the content. Asking again returns the same request.
+    """
+    lookup = cache_lookup(topic_id=topic_id, interest=interest, style=style)
+    status = RequestStatus.READY if lookup.hit else RequestStatus.PENDING
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            request, created = ContentRequest.objects.get_or_create(
+                user=user,
+                cache_key=lookup.cache_key,
+                defaults={
+                    "topic_id": topic_id,
+                    "interest": interest,
+                    "style": style,
+                    "status": status,
+                    "ready_at": now if lookup.hit else None,
+                },
+            )
+    except IntegrityError:  # the same student asked twice at once
+        return ContentRequest.objects.get(user=user, cache_key=lookup.cache_key), False
+    if created and request.status == RequestStatus.PENDING:
+        # The content may have been stored between our lookup and our insert, in which
+        # case the store's notice found no pending request: look once more.
+        try:
+            again = cache_lookup(topic_id=topic_id, interest=interest, style=style)
+        except ColdTierUnavailable:
+            again = None
+        if again is not None and again.hit:
+            content_requests_mark_ready(cache_key=lookup.cache_key, title=again.metadata.get("title", ""))
+            request.refresh_from_db()
+    return request, created
+
+
+def content_link(cache_key: str) -> str:
+    return settings.CONTENT_LINK_TEMPLATE.format(base=settings.PUBLIC_BASE_URL, cache_key=cache_key)
+
+
+def content_requests_mark_ready(*, cache_key: str, title: str) -> int:
+    """Mark every pending request for `cache_key` ready and email each student once."""
+    from notifications_app.services import notification_send
+
+    now = timezone.now()
+    with transaction.atomic():
+        pending = list(
+            ContentRequest.objects.select_for_update()
+            .filter(cache_key=cache_key, status=RequestStatus.PENDING)
+            .select_related("user")
+        )
+        ContentRequest.objects.filter(pk__in=[request.pk for request in pending]).update(
+            status=RequestStatus.READY, ready_at=now
+        )
+        for request in pending:
+            student = request.user
+            if not student.email:
+                logger.info("content ready for %s, who has no email address", student.username)
+                continue
+            # One email per request however often the content is stored again.
+            notification_send(
+                to=student.email,
+                template="content_ready",
+                context={
+                    "student_name": student.get_full_name() or student.username,
+                    "content_title": title,
+                    "content_url": content_link(cache_key),
+                },
+                idempotency_key=f"content-ready:{request.pk}",
+            )
+    return len(pending)
+
+
+def view_start(*, user: User, cache_key: str, quality: str | None, user_agent: str) -> ViewSession:
+    """Start a view session of content `user` may see, with the device the User-Agent tells."""
+    choice = asset_choice(asset_type="video", quality=quality)
+    document = content_document(user=user, cache_key=cache_key)
+    device = device_from_user_agent(user_agent[:512])
+    return ViewSession.objects.create(
+        user=user,
+        cache_key=cache_key,
+        quality=choice.quality,
+        duration_seconds=float(document["metadata"]["duration_seconds"]),
+        device_type=device.device_type,
+        browser=device.browser,
+        os=device.os,
+        user_agent=user_agent[:512],
+        last_event_at=timezone.now(),
+    )
+
+
+def position_value(position: Any, duration: float) -> float:
+    if isinstance(position, bool) or not isinstance(position, (int, float)):
+        raise InvalidInput(details={"position_seconds": ["A number is required."]})
+    if not 0 <= position <= duration:
+        raise InvalidInput(details={"position_seconds": [f"Must be between 0 and the duration ({duration:g} s)."]})
+    return float(position)
+
+
+def locked_view(*, user: User, cache_key: str, view_id: Any) -> ViewSession:
+    try:
+        view_id = uuid.UUID(str(view_id))
+    except ValueError as exc:
+        raise InvalidInput(details={"view_id": ["Must be a view id (a UUID)."]}) from exc
+    view = ViewSession.objects.select_for_update().filter(pk=view_id, user=user, cache_key=cache_key).first()
+    if view is None:
+        raise NotFound("No such view session.")
+    return view
+
+
+def view_progress(
+    *, user: User, cache_key: str, view_id: Any, position_seconds: Any, now: datetime | None = None
+) -> ViewSession:
+    """Record the position; watched time grows only by forward playback, and never faster
+    than the wall clock since the previous event (a client cannot claim an hour in a minute)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        view = locked_view(user=user, cache_key=cache_key, view_id=view_id)
+        position = position_value(position_seconds, view.duration_seconds)
+        elapsed = max(0.0, (now - view.last_event_at).total_seconds())
+        advanced = max(0.0, position - view.position_seconds)
+        view.watched_seconds += min(advanced, elapsed)
+        view.position_seconds = position
+        view.furthest_position_seconds = max(view.furthest_position_seconds, position)
+        view.last_event_at = now
+        view.save(update_fields=["watched_seconds", "position_seconds", "furthest_position_seconds", "last_event_at"])
+    return view
+
+
+def view_complete(*, user: User, cache_key: str, view_id: Any, now: datetime | None = None) -> ViewSession:
+    """Mark the view complete (idempotent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        view = locked_view(user=user, cache_key=cache_key, view_id=view_id)
+        if not view.completed:
+            view.completed, view.completed_at = True, now
+            view.furthest_position_seconds = max(view.furthest_position_seconds, view.position_seconds)
+            view.save(update_fields=["completed", "completed_at", "furthest_position_seconds"])
+    return view

@@ -1,0 +1,272 @@
+"""Requests, signed URLs, tracking and analytics through the API, as students and teachers."""
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from delivery_app import services
+from delivery_app.models import ContentRequest, ViewSession
+from delivery_app.tests.factories import VIDEO_BYTES, ViewSessionFactory, requested, stored_content
+from vividly.accounts.tests.factories import StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+DESKTOP_CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+)
+
+
+def url_of(api, key: str, **params: str):  # noqa: ANN001, ANN201
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return api.get(f"/api/v1/content/{key}/url" + (f"?{query}" if query else ""))
+
+
+def test_request_ready_when_cached_and_idempotent(as_user, school):  # noqa: ANN001
+    content = stored_content()
+    api = as_user(school["student_a"])
+    body = {k: content[k] for k in ("topic_id", "interest", "style")}
+    first = api.post("/api/v1/content/requests", body, format="json")
+    assert first.status_code == 201
+    assert first.json()["status"] == "ready" and first.json()["cache_key"] == content["cache_key"]
+    again = api.post("/api/v1/content/requests", body, format="json")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert ContentRequest.objects.count() == 1
+
+
+def test_request_pending_when_not_cached(as_user, school):  # noqa: ANN001
+    response = as_user(school["student_a"]).post(
+        "/api/v1/content/requests", {"topic_id": "new", "interest": "chess", "style": "visual"}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["status"] == "pending"
+    assert set(response.json()) >= {"id", "cache_key", "status", "created_at"}
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"topic_id": "a|b", "interest": "x", "style": "y"}, {"topic_id": "", "interest": "x", "style": "y"}]
+)
+def test_request_validation(as_user, school, body):  # noqa: ANN001
+    response = as_user(school["student_a"]).post("/api/v1/content/requests", body, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
+
+
+def test_only_students_create_requests(as_user, school):  # noqa: ANN001
+    body = {"topic_id": "t", "interest": "i", "style": "s"}
+    assert as_user(school["teacher_a"]).post("/api/v1/content/requests", body, format="json").status_code == 403
+
+
+def test_listing_students_see_their_own_teachers_their_students(as_user, school):  # noqa: ANN001
+    a, b = stored_content(), stored_content()
+    requested(school["student_a"], a)
+    requested(school["student_b"], b)
+    results = lambda user: as_user(user).get("/api/v1/content/requests").json()["results"]  # noqa: E731
+    assert [r["cache_key"] for r in results(school["student_a"])] == [a["cache_key"]]
+    assert [r["cache_key"] for r in results(school["teacher_a"])] == [a["cache_key"]]
+    assert [r["student"] for r in results(school["teacher_b"])] == [school["student_b"].username]
+    assert len(results(school["staff"])) == 2
+    page = as_user(school["staff"]).get("/api/v1/content/requests?limit=1").json()
+    assert page["count"] == 2 and len(page["results"]) == 1 and page["next"]
+
+
+def test_signed_url_downloads_the_asset(as_user, school, client):  # noqa: ANN001
+    content = stored_content()
+    requested(school["student_a"], content)
+    response = url_of(as_user(school["student_a"]), content["cache_key"])
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["type"], body["quality"], body["expires_in"]) == ("video", "720p", 900)
+    assert body["url"].startswith("http://localhost:8000/files/")
+    parts = urlsplit(body["url"])
+    download = client.get(f"{parts.path}?{parts.query}")
+    assert b"".join(download.streaming_content) == VIDEO_BYTES
+    ranged = client.get(f"{parts.path}?{parts.query}", HTTP_RANGE="bytes=0-3")
+    assert ranged.status_code == 206 and b"".join(ranged.streaming_content) == VIDEO_BYTES[:4]
+
+
+def test_cached_url_reports_the_true_remaining_time(as_user, school):  # noqa: ANN001
+    content = stored_content()
+    requested(school["student_a"], content)
+    api = as_user(school["student_a"])
+    first = url_of(api, content["cache_key"], quality="1080p").json()
+    time.sleep(1.1)
+    second = url_of(api, content["cache_key"], quality="1080p").json()
+    assert second["url"] == first["url"] and second["expires_at"] == first["expires_at"]
+    assert second["expires_in"] <= first["expires_in"] - 1
+
+
+def test_other_assets_and_their_errors(as_user, school):  # noqa: ANN001
+    content = stored_content(qualities=("720p",))
+    requested(school["student_a"], content)
+    api = as_user(school["student_a"])
+    audio = url_of(api, content["cache_key"], type="audio").json()
+    assert audio["type"] == "audio" and audio["quality"] is None and "type=audio%2Fmpeg" in audio["url"]
+    missing = url_of(api, content["cache_key"], quality="4K")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["details"]["available"] == [
+        {"type": "video", "quality": "720p"}, {"type": "audio", "quality": None},
+    ]
+    assert url_of(api, content["cache_key"], type="script").status_code == 404
+    assert url_of(api, content["cache_key"], type="poster").status_code == 400
+    assert url_of(api, content["cache_key"], quality="8K").status_code == 400
+
+
+def test_urls_of_content_a_caller_may_not_see_are_404(as_user, school):  # noqa: ANN001
+    content = stored_content()
+    requested(school["student_a"], content)
+    assert url_of(as_user(school["student_b"]), content["cache_key"]).status_code == 404
+    assert url_of(as_user(school["teacher_b"]), content["cache_key"]).status_code == 404
+    assert url_of(as_user(school["teacher_a"]), content["cache_key"]).status_code == 200
+    assert url_of(as_user(school["staff"]), content["cache_key"]).status_code == 200
+    assert url_of(as_user(school["staff"]), "f" * 64).status_code == 404
+    assert url_of(as_user(school["staff"]), "not-a-key").status_code == 404
+
+
+def test_batch_in_order_with_per_item_errors(as_user, school):  # noqa: ANN001
+    mine, theirs = stored_content(), stored_content()
+    requested(school["student_a"], mine)
+    requested(school["student_b"], theirs)
+    items = [
+        {"cache_key": mine["cache_key"], "type": "video", "quality": "1080p"},
+        {"cache_key": theirs["cache_key"]},
+        {"cache_key": mine["cache_key"], "type": "audio"},
+        {"cache_key": mine["cache_key"], "quality": "4K"},
+        {"cache_key": mine["cache_key"], "type": "hologram"},
+    ]
+    response = as_user(school["student_a"]).post("/api/v1/content/urls/batch", {"items": items}, format="json")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r.get("error", {}).get("code") for r in results] == [
+        None, "not_found", None, "not_found", "validation_error",
+    ]
+    assert results[0]["quality"] == "1080p" and results[2]["type"] == "audio"
+    assert all(r["cache_key"] == item["cache_key"] for r, item in zip(results, items, strict=True))
+
+
+def test_batch_limits(as_user, school):  # noqa: ANN001
+    api = as_user(school["student_a"])
+    too_many = {"items": [{"cache_key": "a" * 64}] * 101}
+    assert api.post("/api/v1/content/urls/batch", too_many, format="json").status_code == 400
+    assert api.post("/api/v1/content/urls/batch", {"items": []}, format="json").status_code == 400
+    assert api.post("/api/v1/content/urls/batch", {"items": ["x"]}, format="json").status_code == 400
+    assert api.post("/api/v1/content/urls/batch", [1], format="json").status_code == 400
+
+
+def test_batch_access_check_is_a_constant_number_of_queries(as_user, school):  # noqa: ANN001
+    contents = [stored_content() for _ in range(12)]
+    for content in contents:
+        requested(school["student_a"], content)
+    api = as_user(school["teacher_a"])
+    api.post("/api/v1/content/urls/batch", {"items": [{"cache_key": contents[0]["cache_key"]}]}, format="json")
+
+    def queries_for(count: int) -> int:
+        items = [{"cache_key": c["cache_key"]} for c in contents[:count]]
+        with CaptureQueriesContext(connection) as captured:
+            response = api.post("/api/v1/content/urls/batch", {"items": items}, format="json")
+        assert all("url" in r for r in response.json()["results"])
+        return len(captured)
+
+    assert queries_for(2) == queries_for(12) <= 3
+
+
+def test_view_progress_complete_flow(as_user, school):  # noqa: ANN001
+    content = stored_content()
+    requested(school["student_a"], content)
+    api = as_user(school["student_a"])
+    key = content["cache_key"]
+    started = api.post(f"/api/v1/content/{key}/view", {"quality": "1080p"}, format="json", HTTP_USER_AGENT=IPHONE)
+    assert started.status_code == 201
+    view_id = started.json()["view_id"]
+    view = ViewSession.objects.get(pk=view_id)
+    assert (view.device_type, view.browser, view.os, view.quality) == ("mobile", "Mobile Safari", "iOS", "1080p")
+    progress = api.post(f"/api/v1/content/{key}/progress", {"view_id": view_id, "position_seconds": 60}, format="json")
+    assert progress.status_code == 200
+    state = progress.json()
+    assert state["position_seconds"] == 60 and state["completed"] is False
+    assert state["watched_seconds"] < 5  # a minute of video cannot be watched in a few milliseconds
+    done = api.post(f"/api/v1/content/{key}/complete", {"view_id": view_id}, format="json")
+    assert done.status_code == 200 and done.json()["completed"] is True
+
+
+def test_progress_validation_and_ownership(as_user, school):  # noqa: ANN001
+    content, other = stored_content(), stored_content()
+    requested(school["student_a"], content)
+    requested(school["student_a"], other)
+    key = content["cache_key"]
+    api = as_user(school["student_a"])
+    view_id = api.post(f"/api/v1/content/{key}/view", {}, format="json").json()["view_id"]
+    post = lambda api, key, body: api.post(f"/api/v1/content/{key}/progress", body, format="json")  # noqa: E731
+    for position in (-1, 120.5, "ten", True, None):
+        response = post(api, key, {"view_id": view_id, "position_seconds": position})
+        assert response.status_code == 400, position
+    assert post(api, key, {"view_id": view_id, "position_seconds": 120}).status_code == 200
+    assert post(api, key, {"view_id": "not-a-uuid", "position_seconds": 1}).status_code == 400
+    assert post(api, other["cache_key"], {"view_id": view_id, "position_seconds": 1}).status_code == 404
+    intruder = as_user(school["student_b"])
+    assert post(intruder, key, {"view_id": view_id, "position_seconds": 1}).status_code == 404
+    complete = intruder.post(f"/api/v1/content/{key}/complete", {"view_id": view_id}, format="json")
+    assert complete.status_code == 404
+
+
+def test_watched_time_never_outruns_the_wall_clock(school):  # noqa: ANN001
+    content = stored_content()
+    requested(school["student_a"], content)
+    user, key = school["student_a"], content["cache_key"]
+    view = services.view_start(user=user, cache_key=key, quality=None, user_agent=DESKTOP_CHROME)
+    start = view.last_event_at
+    at = lambda seconds: start + timedelta(seconds=seconds)  # noqa: E731
+    progress = lambda position, seconds: services.view_progress(  # noqa: E731
+        user=user, cache_key=key, view_id=view.pk, position_seconds=position, now=at(seconds)
+    )
+    assert progress(10, 10).watched_seconds == 10  # normal playback
+    assert progress(110, 15).watched_seconds == 15  # a seek forward counts only the 5 s that passed
+    assert progress(20, 25).watched_seconds == 15  # a seek back counts nothing
+    assert progress(30, 35).watched_seconds == 25  # playing on again
+    assert progress(30, 600).watched_seconds == 25  # paused for ten minutes
+    assert progress(120, 601).watched_seconds == 26  # a claimed jump to the end in one second
+    assert progress(120, 601).watched_seconds <= (at(601) - start).total_seconds()
+
+
+def test_analytics_on_a_known_set_of_sessions(as_user, school):  # noqa: ANN001
+    content = stored_content()
+    key = content["cache_key"]
+    extra_student = StudentFactory()
+    school["teacher_a"].classrooms.first().students.add(extra_student)
+    for student in (school["student_a"], extra_student, school["student_b"]):
+        requested(student, content)
+    a, x, b = school["student_a"], extra_student, school["student_b"]
+    ViewSessionFactory(user=a, cache_key=key, watched_seconds=100, furthest_position_seconds=100, completed=True,
+                       completed_at=timezone.now(), device_type="mobile", browser="Mobile Safari", os="iOS")
+    ViewSessionFactory(user=a, cache_key=key, watched_seconds=30, furthest_position_seconds=35)
+    ViewSessionFactory(user=x, cache_key=key, watched_seconds=50, furthest_position_seconds=55, device_type="tablet",
+                       browser="Chrome", os="Android")
+    ViewSessionFactory(user=b, cache_key=key, watched_seconds=10, furthest_position_seconds=10)
+    teacher_view = as_user(school["teacher_a"]).get(f"/api/v1/content/{key}/analytics").json()
+    assert teacher_view["views"] == 3 and teacher_view["unique_viewers"] == 2
+    assert teacher_view["avg_watch_seconds"] == pytest.approx(60)
+    assert teacher_view["completion_rate"] == pytest.approx(1 / 3)
+    assert teacher_view["devices"] == {"desktop": 1, "mobile": 1, "tablet": 1}
+    assert teacher_view["browsers"] == {"Chrome": 2, "Mobile Safari": 1}
+    assert [point["share"] for point in teacher_view["dropoff"]] == pytest.approx(
+        [1, 1, 1, 1, 2 / 3, 2 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3]
+    )
+    staff_view = as_user(school["staff"]).get(f"/api/v1/content/{key}/analytics").json()
+    assert staff_view["views"] == 4 and staff_view["unique_viewers"] == 3
+    assert as_user(school["teacher_b"]).get(f"/api/v1/content/{key}/analytics").json()["views"] == 1
+    assert as_user(school["student_a"]).get(f"/api/v1/content/{key}/analytics").status_code == 403
+
+
+def test_analytics_of_invisible_content_is_404(as_user, school):  # noqa: ANN001
+    content = stored_content()
+    requested(school["student_a"], content)
+    assert as_user(school["teacher_b"]).get(f"/api/v1/content/{content['cache_key']}/analytics").status_code == 404
+    assert as_user(school["staff"]).get(f"/api/v1/content/{'e' * 64}/analytics").status_code == 404
+    empty = as_user(school["teacher_a"]).get(f"/api/v1/content/{content['cache_key']}/analytics").json()
+    assert empty["views"] == 0 and empty["completion_rate"] == 0.0
