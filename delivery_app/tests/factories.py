@@ -1,4 +1,5 @@
 """Content in the cache with real asset files, requests and view sessions for tests."""
+
 import itertools
 from typing import Any
 
@@ -28,13 +29,11 @@ def stored_content(*, qualities: tuple[str, ...] = ("720p", "1080p"), audio: boo
     if audio:
         content.save(f"videos/{n}/audio.mp3", ContentFile(b"ID3 audio bytes"))
         assets["audio"] = f"videos/{n}/audio.mp3"
-    stored = cache_entry_store(
-        **triple, metadata={"title": f"Video {n}", "duration_seconds": 120, "assets": assets}
-    )
+    stored = cache_entry_store(**triple, metadata={"title": f"Video {n}", "duration_seconds": 120, "assets": assets})
     return {**triple, "cache_key": stored.cache_key}
 
 
-def requested(user, content: dict, status: str = RequestStatus.READY) -> ContentRequest:  # noqa: ANN001
+def requested(user, content: dict, status: str = RequestStatus.READY) -> ContentRequest:
     return ContentRequest.objects.create(
         user=user,
         cache_key=content["cache_key"],

@@ -1,4 +1,5 @@
 """Requests, signed URLs, tracking and analytics through the API, as students and teachers."""
+
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -24,12 +25,12 @@ DESKTOP_CHROME = (
 )
 
 
-def url_of(api, key: str, **params: str):  # noqa: ANN001, ANN201
+def url_of(api, key: str, **params: str):
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return api.get(f"/api/v1/content/{key}/url" + (f"?{query}" if query else ""))
 
 
-def test_request_ready_when_cached_and_idempotent(as_user, school):  # noqa: ANN001
+def test_request_ready_when_cached_and_idempotent(as_user, school):
     content = stored_content()
     api = as_user(school["student_a"])
     body = {k: content[k] for k in ("topic_id", "interest", "style")}
@@ -41,7 +42,7 @@ def test_request_ready_when_cached_and_idempotent(as_user, school):  # noqa: ANN
     assert ContentRequest.objects.count() == 1
 
 
-def test_request_pending_when_not_cached(as_user, school):  # noqa: ANN001
+def test_request_pending_when_not_cached(as_user, school):
     response = as_user(school["student_a"]).post(
         "/api/v1/content/requests", {"topic_id": "new", "interest": "chess", "style": "visual"}, format="json"
     )
@@ -53,17 +54,17 @@ def test_request_pending_when_not_cached(as_user, school):  # noqa: ANN001
 @pytest.mark.parametrize(
     "body", [{}, {"topic_id": "a|b", "interest": "x", "style": "y"}, {"topic_id": "", "interest": "x", "style": "y"}]
 )
-def test_request_validation(as_user, school, body):  # noqa: ANN001
+def test_request_validation(as_user, school, body):
     response = as_user(school["student_a"]).post("/api/v1/content/requests", body, format="json")
     assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
 
 
-def test_only_students_create_requests(as_user, school):  # noqa: ANN001
+def test_only_students_create_requests(as_user, school):
     body = {"topic_id": "t", "interest": "i", "style": "s"}
     assert as_user(school["teacher_a"]).post("/api/v1/content/requests", body, format="json").status_code == 403
 
 
-def test_listing_students_see_their_own_teachers_their_students(as_user, school):  # noqa: ANN001
+def test_listing_students_see_their_own_teachers_their_students(as_user, school):
     a, b = stored_content(), stored_content()
     requested(school["student_a"], a)
     requested(school["student_b"], b)
@@ -76,7 +77,7 @@ def test_listing_students_see_their_own_teachers_their_students(as_user, school)
     assert page["count"] == 2 and len(page["results"]) == 1 and page["next"]
 
 
-def test_signed_url_downloads_the_asset(as_user, school, client):  # noqa: ANN001
+def test_signed_url_downloads_the_asset(as_user, school, client):
     content = stored_content()
     requested(school["student_a"], content)
     response = url_of(as_user(school["student_a"]), content["cache_key"])
@@ -91,7 +92,7 @@ def test_signed_url_downloads_the_asset(as_user, school, client):  # noqa: ANN00
     assert ranged.status_code == 206 and b"".join(ranged.streaming_content) == VIDEO_BYTES[:4]
 
 
-def test_cached_url_reports_the_true_remaining_time(as_user, school):  # noqa: ANN001
+def test_cached_url_reports_the_true_remaining_time(as_user, school):
     content = stored_content()
     requested(school["student_a"], content)
     api = as_user(school["student_a"])
@@ -102,7 +103,7 @@ def test_cached_url_reports_the_true_remaining_time(as_user, school):  # noqa: A
     assert second["expires_in"] <= first["expires_in"] - 1
 
 
-def test_other_assets_and_their_errors(as_user, school):  # noqa: ANN001
+def test_other_assets_and_their_errors(as_user, school):
     content = stored_content(qualities=("720p",))
     requested(school["student_a"], content)
     api = as_user(school["student_a"])
@@ -111,14 +112,15 @@ def test_other_assets_and_their_errors(as_user, school):  # noqa: ANN001
     missing = url_of(api, content["cache_key"], quality="4K")
     assert missing.status_code == 404
     assert missing.json()["error"]["details"]["available"] == [
-        {"type": "video", "quality": "720p"}, {"type": "audio", "quality": None},
+        {"type": "video", "quality": "720p"},
+        {"type": "audio", "quality": None},
     ]
     assert url_of(api, content["cache_key"], type="script").status_code == 404
     assert url_of(api, content["cache_key"], type="poster").status_code == 400
     assert url_of(api, content["cache_key"], quality="8K").status_code == 400
 
 
-def test_urls_of_content_a_caller_may_not_see_are_404(as_user, school):  # noqa: ANN001
+def test_urls_of_content_a_caller_may_not_see_are_404(as_user, school):
     content = stored_content()
     requested(school["student_a"], content)
     assert url_of(as_user(school["student_b"]), content["cache_key"]).status_code == 404
@@ -129,7 +131,7 @@ def test_urls_of_content_a_caller_may_not_see_are_404(as_user, school):  # noqa:
     assert url_of(as_user(school["staff"]), "not-a-key").status_code == 404
 
 
-def test_batch_in_order_with_per_item_errors(as_user, school):  # noqa: ANN001
+def test_batch_in_order_with_per_item_errors(as_user, school):
     mine, theirs = stored_content(), stored_content()
     requested(school["student_a"], mine)
     requested(school["student_b"], theirs)
@@ -144,13 +146,17 @@ def test_batch_in_order_with_per_item_errors(as_user, school):  # noqa: ANN001
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r.get("error", {}).get("code") for r in results] == [
-        None, "not_found", None, "not_found", "validation_error",
+        None,
+        "not_found",
+        None,
+        "not_found",
+        "validation_error",
     ]
     assert results[0]["quality"] == "1080p" and results[2]["type"] == "audio"
     assert all(r["cache_key"] == item["cache_key"] for r, item in zip(results, items, strict=True))
 
 
-def test_batch_limits(as_user, school):  # noqa: ANN001
+def test_batch_limits(as_user, school):
     api = as_user(school["student_a"])
     too_many = {"items": [{"cache_key": "a" * 64}] * 101}
     assert api.post("/api/v1/content/urls/batch", too_many, format="json").status_code == 400
@@ -159,7 +165,7 @@ def test_batch_limits(as_user, school):  # noqa: ANN001
     assert api.post("/api/v1/content/urls/batch", [1], format="json").status_code == 400
 
 
-def test_batch_access_check_is_a_constant_number_of_queries(as_user, school):  # noqa: ANN001
+def test_batch_access_check_is_a_constant_number_of_queries(as_user, school):
     contents = [stored_content() for _ in range(12)]
     for content in contents:
         requested(school["student_a"], content)
@@ -176,7 +182,7 @@ def test_batch_access_check_is_a_constant_number_of_queries(as_user, school):  #
     assert queries_for(2) == queries_for(12) <= 3
 
 
-def test_view_progress_complete_flow(as_user, school):  # noqa: ANN001
+def test_view_progress_complete_flow(as_user, school):
     content = stored_content()
     requested(school["student_a"], content)
     api = as_user(school["student_a"])
@@ -195,7 +201,7 @@ def test_view_progress_complete_flow(as_user, school):  # noqa: ANN001
     assert done.status_code == 200 and done.json()["completed"] is True
 
 
-def test_progress_validation_and_ownership(as_user, school):  # noqa: ANN001
+def test_progress_validation_and_ownership(as_user, school):
     content, other = stored_content(), stored_content()
     requested(school["student_a"], content)
     requested(school["student_a"], other)
@@ -215,7 +221,7 @@ def test_progress_validation_and_ownership(as_user, school):  # noqa: ANN001
     assert complete.status_code == 404
 
 
-def test_watched_time_never_outruns_the_wall_clock(school):  # noqa: ANN001
+def test_watched_time_never_outruns_the_wall_clock(school):
     content = stored_content()
     requested(school["student_a"], content)
     user, key = school["student_a"], content["cache_key"]
@@ -234,7 +240,7 @@ def test_watched_time_never_outruns_the_wall_clock(school):  # noqa: ANN001
     assert progress(120, 601).watched_seconds <= (at(601) - start).total_seconds()
 
 
-def test_analytics_on_a_known_set_of_sessions(as_user, school):  # noqa: ANN001
+def test_analytics_on_a_known_set_of_sessions(as_user, school):
     content = stored_content()
     key = content["cache_key"]
     extra_student = StudentFactory()
@@ -242,11 +248,27 @@ def test_analytics_on_a_known_set_of_sessions(as_user, school):  # noqa: ANN001
     for student in (school["student_a"], extra_student, school["student_b"]):
         requested(student, content)
     a, x, b = school["student_a"], extra_student, school["student_b"]
-    ViewSessionFactory(user=a, cache_key=key, watched_seconds=100, furthest_position_seconds=100, completed=True,
-                       completed_at=timezone.now(), device_type="mobile", browser="Mobile Safari", os="iOS")
+    ViewSessionFactory(
+        user=a,
+        cache_key=key,
+        watched_seconds=100,
+        furthest_position_seconds=100,
+        completed=True,
+        completed_at=timezone.now(),
+        device_type="mobile",
+        browser="Mobile Safari",
+        os="iOS",
+    )
     ViewSessionFactory(user=a, cache_key=key, watched_seconds=30, furthest_position_seconds=35)
-    ViewSessionFactory(user=x, cache_key=key, watched_seconds=50, furthest_position_seconds=55, device_type="tablet",
-                       browser="Chrome", os="Android")
+    ViewSessionFactory(
+        user=x,
+        cache_key=key,
+        watched_seconds=50,
+        furthest_position_seconds=55,
+        device_type="tablet",
+        browser="Chrome",
+        os="Android",
+    )
     ViewSessionFactory(user=b, cache_key=key, watched_seconds=10, furthest_position_seconds=10)
     teacher_view = as_user(school["teacher_a"]).get(f"/api/v1/content/{key}/analytics").json()
     assert teacher_view["views"] == 3 and teacher_view["unique_viewers"] == 2
@@ -263,7 +285,7 @@ def test_analytics_on_a_known_set_of_sessions(as_user, school):  # noqa: ANN001
     assert as_user(school["student_a"]).get(f"/api/v1/content/{key}/analytics").status_code == 403
 
 
-def test_analytics_of_invisible_content_is_404(as_user, school):  # noqa: ANN001
+def test_analytics_of_invisible_content_is_404(as_user, school):
     content = stored_content()
     requested(school["student_a"], content)
     assert as_user(school["teacher_b"]).get(f"/api/v1/content/{content['cache_key']}/analytics").status_code == 404

@@ -1,4 +1,5 @@
 """Both signers: GCS V4 verified offline with the key's public half; local HMAC links."""
+
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -10,14 +11,18 @@ from vividly.testing.gcs_signing import throwaway_service_account, v4_signature_
 
 
 @pytest.fixture
-def gcs_content(settings):  # noqa: ANN001, ANN201
+def gcs_content(settings):
     credentials, public_key, _ = throwaway_service_account()
     settings.STORAGES = {
         **settings.STORAGES,
         "content": {
             "BACKEND": "vividly.storage.BoundedGoogleCloudStorage",
-            "OPTIONS": {"bucket_name": "vividly-content", "credentials": credentials, "project_id": "p",
-                        "expiration": 900},
+            "OPTIONS": {
+                "bucket_name": "vividly-content",
+                "credentials": credentials,
+                "project_id": "p",
+                "expiration": 900,
+            },
         },
     }
     return public_key
@@ -57,7 +62,7 @@ def test_gcs_signature_fails_when_path_expiry_method_or_type_change(gcs_content)
 def test_gcs_signing_needs_no_network(gcs_content, monkeypatch):
     import socket
 
-    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def refuse(*args, **kwargs):
         raise AssertionError("signing tried to reach the network")
 
     monkeypatch.setattr(socket, "create_connection", refuse)

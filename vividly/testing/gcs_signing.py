@@ -1,4 +1,5 @@
 """Throwaway service-account keys, and offline verification of GCS V4 signed URLs."""
+
 import hashlib
 import json
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -50,7 +51,7 @@ def v4_signature_is_valid(url: str, public_key: rsa.RSAPublicKey, method: str = 
     return True
 
 
-def key_file(tmp_path, info: dict) -> str:  # noqa: ANN001
+def key_file(tmp_path, info: dict) -> str:
     path = tmp_path / "service-account.json"
     path.write_text(json.dumps(info))
     return str(path)
