@@ -145,6 +145,36 @@ def print_table(rows: list[dict], baseline_rps: float) -> None:
             print(f"{row['name']:<34} {row['summary']:<52}  {verdict}")
 
 
+def start_server(port: int, workers: int, env_overrides: dict[str, str]) -> subprocess.Popen:
+    """Start gunicorn (sync workers, production-like settings) and wait until it answers."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "vividly.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env={**os.environ, **env_overrides},
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/healthz")
+    return server
+
+
+def stop_server(server: subprocess.Popen | None) -> None:
+    if server is not None and server.poll() is None:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 8)))
@@ -172,31 +202,20 @@ def main() -> None:
 
     port = int(os.environ.get("BENCH_PORT", "8765"))
     url = f"http://127.0.0.1:{port}"
-    gunicorn = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "vividly.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=dict(os.environ),
-    )
     rows: list[dict] = []
+    server: subprocess.Popen | None = None
+    server_env: dict | None = None
     try:
-        wait_until_up(url + "/healthz")
+        server = start_server(port, args.workers, {})
+        server_env = {}
         scenarios = build_scenarios(url)
         if args.only:
             scenarios = [s for s in scenarios if s.name == "baseline" or any(o in s.name for o in args.only)]
         for scenario in scenarios:
+            if scenario.server_env != server_env:
+                # Another configuration (the GCS signer, say): restart gunicorn with it.
+                stop_server(server)
+                server, server_env = start_server(port, args.workers, scenario.server_env), scenario.server_env
             if scenario.setup:
                 scenario.setup()
             if scenario.measure:
@@ -209,8 +228,7 @@ def main() -> None:
             rows.append({"name": scenario.name, "target": scenario.target, "check": scenario.check, **result})
             print(f"  measured {scenario.name}", file=sys.stderr, flush=True)
     finally:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=20)
+        stop_server(server)
 
     baseline_rps = next(row["rps"] for row in rows if row["name"] == "baseline")
     print()

@@ -19,6 +19,8 @@ class Scenario:
     measure: Callable[[], dict] | None = None
     target: str = ""
     check: Callable[[dict], bool] | None = None
+    # Environment the server runs with for this scenario (another signer, say).
+    server_env: dict[str, str] = field(default_factory=dict)
 
 
 def ratio_at_least(minimum: float, **latency_limits: float) -> Callable[[dict], bool]:
@@ -46,7 +48,12 @@ def foundation_scenarios(url: str) -> list[Scenario]:
 def build_scenarios(url: str) -> list[Scenario]:
     """Return every scenario, baseline first."""
     from benchmarks.scenarios_cache import cache_scenarios
+    from benchmarks.scenarios_delivery import delivery_scenarios
     from vividly.accounts.services import service_token_create
 
     _, service_key = service_token_create(name="bench")
-    return [*foundation_scenarios(url), *cache_scenarios(url, service_key)]
+    return [
+        *foundation_scenarios(url),
+        *cache_scenarios(url, service_key),
+        *delivery_scenarios(url),
+    ]

@@ -32,7 +32,9 @@ def visible_cache_keys(*, user: User, cache_keys: Iterable[str]) -> set[str]:
         requests = ContentRequest.objects.filter(cache_key__in=keys, user__in=teacher_student_ids(teacher=user))
     else:
         return set()
-    return set(requests.values_list("cache_key", flat=True).distinct())
+    if len(keys) == 1:
+        return keys if requests.exists() else set()
+    return set(requests.order_by().values_list("cache_key", flat=True).distinct())
 
 
 def content_requests_for(*, user: User) -> QuerySet:

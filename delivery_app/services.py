@@ -2,11 +2,14 @@
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from cache_app.selectors import cache_lookup
@@ -16,7 +19,7 @@ from delivery_app.devices import device_from_user_agent
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
 from delivery_app.selectors import content_document
 from vividly.accounts.models import User
-from vividly.errors import InvalidInput, NotFound
+from vividly.errors import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger("delivery_app")
 
@@ -120,43 +123,79 @@ def position_value(position: Any, duration: float) -> float:
     return float(position)
 
 
-def locked_view(*, user: User, cache_key: str, view_id: Any) -> ViewSession:
+def parse_view_id(view_id: Any) -> uuid.UUID:
     try:
-        view_id = uuid.UUID(str(view_id))
+        return uuid.UUID(str(view_id))
     except ValueError as exc:
         raise InvalidInput(details={"view_id": ["Must be a view id (a UUID)."]}) from exc
-    view = ViewSession.objects.select_for_update().filter(pk=view_id, user=user, cache_key=cache_key).first()
-    if view is None:
-        raise NotFound("No such view session.")
-    return view
+
+
+@dataclass(frozen=True)
+class ViewState:
+    view_id: uuid.UUID
+    position_seconds: float
+    watched_seconds: float
+    completed: bool
+    completed_at: datetime | None
+
+
+STATE_FIELDS = (
+    "duration_seconds",
+    "position_seconds",
+    "furthest_position_seconds",
+    "watched_seconds",
+    "last_event_at",
+    "completed",
+    "completed_at",
+)
+# Concurrent events for one view: each update is conditional on the state it read.
+MAX_ATTEMPTS = 5
+
+
+def view_row(*, user: User, cache_key: str, view_id: uuid.UUID) -> dict[str, Any]:
+    try:
+        # values() and get(): no model instance and no ORDER BY on the most frequent write.
+        return ViewSession.objects.values(*STATE_FIELDS).get(pk=view_id, user=user, cache_key=cache_key)
+    except ViewSession.DoesNotExist as exc:
+        raise NotFound("No such view session.") from exc
 
 
 def view_progress(
     *, user: User, cache_key: str, view_id: Any, position_seconds: Any, now: datetime | None = None
-) -> ViewSession:
+) -> ViewState:
     """Record the position; watched time grows only by forward playback, and never faster
     than the wall clock since the previous event (a client cannot claim an hour in a minute)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        view = locked_view(user=user, cache_key=cache_key, view_id=view_id)
-        position = position_value(position_seconds, view.duration_seconds)
-        elapsed = max(0.0, (now - view.last_event_at).total_seconds())
-        advanced = max(0.0, position - view.position_seconds)
-        view.watched_seconds += min(advanced, elapsed)
-        view.position_seconds = position
-        view.furthest_position_seconds = max(view.furthest_position_seconds, position)
-        view.last_event_at = now
-        view.save(update_fields=["watched_seconds", "position_seconds", "furthest_position_seconds", "last_event_at"])
-    return view
+    view_id = parse_view_id(view_id)
+    for _ in range(MAX_ATTEMPTS):
+        event_at = now or timezone.now()
+        row = view_row(user=user, cache_key=cache_key, view_id=view_id)
+        position = position_value(position_seconds, row["duration_seconds"])
+        elapsed = max(0.0, (event_at - row["last_event_at"]).total_seconds())
+        watched = row["watched_seconds"] + min(max(0.0, position - row["position_seconds"]), elapsed)
+        updated = ViewSession.objects.filter(pk=view_id, last_event_at=row["last_event_at"]).update(
+            watched_seconds=watched,
+            position_seconds=position,
+            furthest_position_seconds=max(row["furthest_position_seconds"], position),
+            last_event_at=event_at,
+        )
+        if updated:
+            return ViewState(view_id, position, watched, row["completed"], row["completed_at"])
+    raise Conflict("This view is being updated by other requests; send the event again.")
 
 
-def view_complete(*, user: User, cache_key: str, view_id: Any, now: datetime | None = None) -> ViewSession:
+def view_complete(*, user: User, cache_key: str, view_id: Any, now: datetime | None = None) -> ViewState:
     """Mark the view complete (idempotent)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        view = locked_view(user=user, cache_key=cache_key, view_id=view_id)
-        if not view.completed:
-            view.completed, view.completed_at = True, now
-            view.furthest_position_seconds = max(view.furthest_position_seconds, view.position_seconds)
-            view.save(update_fields=["completed", "completed_at", "furthest_position_seconds"])
-    return view
+    view_id = parse_view_id(view_id)
+    row = view_row(user=user, cache_key=cache_key, view_id=view_id)
+    if not row["completed"]:
+        completed_at = now or timezone.now()
+        marked = ViewSession.objects.filter(pk=view_id, completed=False).update(
+            completed=True,
+            completed_at=completed_at,
+            furthest_position_seconds=Greatest(F("furthest_position_seconds"), F("position_seconds")),
+        )
+        if marked:
+            row["completed_at"] = completed_at
+        else:  # completed meanwhile by another request
+            row = view_row(user=user, cache_key=cache_key, view_id=view_id)
+    return ViewState(view_id, row["position_seconds"], row["watched_seconds"], True, row["completed_at"])

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from delivery_app import analytics, selectors, services
 from delivery_app.api import serializers as s
-from delivery_app.models import ViewSession
+from delivery_app.services import ViewState
 from vividly.api.base import PublicAPIView
 from vividly.api.pagination import Pagination
 from vividly.api.permissions import IsStudent
@@ -28,9 +28,9 @@ def body_object(request: Request) -> dict[str, Any]:
     return data
 
 
-def view_state(view: ViewSession) -> dict[str, Any]:
+def view_state(view: ViewState) -> dict[str, Any]:
     return {
-        "view_id": view.pk,
+        "view_id": view.view_id,
         "position_seconds": view.position_seconds,
         "watched_seconds": round(view.watched_seconds, 3),
         "completed": view.completed,

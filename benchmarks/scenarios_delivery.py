@@ -1,0 +1,103 @@
+"""Delivery scenarios: a signed URL (local and GCS signers), a batch of 50, a progress event."""
+
+import json
+import tempfile
+
+from benchmarks.scenarios import Scenario, ratio_at_least
+
+CONTENTS = 60
+VIEWS = 200
+
+
+def delivery_scenarios(url: str) -> list[Scenario]:
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from cache_app.services import cache_entry_store
+    from delivery_app.models import ContentRequest, RequestStatus, ViewSession
+    from vividly.accounts.tests.factories import StudentFactory
+    from vividly.testing.gcs_signing import throwaway_service_account
+
+    student = StudentFactory(username="bench-viewer")
+    auth = {"Authorization": f"Token {Token.objects.create(user=student).key}"}
+    keys = []
+    for index in range(CONTENTS):
+        fields = {"topic_id": f"bench-delivery-{index}", "interest": "music", "style": "visual"}
+        assets = {"video": {"720p": f"bench/{index}/720p.mp4", "1080p": f"bench/{index}/1080p.mp4"}}
+        stored = cache_entry_store(
+            **fields, metadata={"title": f"Bench {index}", "duration_seconds": 120, "assets": assets}
+        )
+        ContentRequest.objects.create(user=student, cache_key=stored.cache_key, status=RequestStatus.READY, **fields)
+        keys.append(stored.cache_key)
+    views = ViewSession.objects.bulk_create(
+        ViewSession(
+            user=student,
+            cache_key=keys[index % CONTENTS],
+            quality="720p",
+            duration_seconds=120,
+            device_type="desktop",
+            browser="Chrome",
+            os="Linux",
+            last_event_at=timezone.now(),
+        )
+        for index in range(VIEWS)
+    )
+
+    _, _, key_info = throwaway_service_account()
+    key_path = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115 - read by gunicorn
+    key_path.write(json.dumps(key_info))
+    key_path.close()
+    gcs_env = {"GCS_CONTENT_BUCKET": "bench-content", "GOOGLE_APPLICATION_CREDENTIALS": key_path.name}
+
+    single = f"/api/v1/content/{keys[0]}/url?quality=720p"
+    batch = json.dumps({"items": [{"cache_key": key, "quality": "1080p"} for key in keys[:50]]})
+    # Progress events are spread over many view sessions, as from a classroom of viewers.
+    view_ids = ",".join(f'"{view.pk}"' for view in views)
+    view_keys = ",".join(f'"{view.cache_key}"' for view in views)
+    progress_lua = f"""
+local view_ids = {{{view_ids}}}
+local view_keys = {{{view_keys}}}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local index = (counter % #view_ids) + 1
+  local body = '{{"view_id": "' .. view_ids[index] .. '", "position_seconds": ' .. (counter % 100) .. '}}'
+  return wrk.format("POST", "/api/v1/content/" .. view_keys[index] .. "/progress", nil, body)
+end
+"""
+    return [
+        Scenario(
+            "signed URL, local signer",
+            single,
+            headers=auth,
+            target=">=0.4x, p99<=40ms",
+            check=ratio_at_least(0.4, p99_ms=40),
+        ),
+        Scenario(
+            "signed URLs, batch of 50",
+            "/api/v1/content/urls/batch",
+            "POST",
+            headers=auth,
+            body=batch,
+            target="p95<=100ms",
+            check=lambda row: row["p95_ms"] <= 100,
+        ),
+        Scenario(
+            "progress event",
+            "/api/v1/content/x/progress",
+            "POST",
+            headers=auth,
+            body="{}",
+            lua=progress_lua,
+            target=">=0.4x",
+            check=ratio_at_least(0.4),
+        ),
+        Scenario(
+            "signed URL, GCS signer",
+            single,
+            headers=auth,
+            server_env=gcs_env,
+            target=">=0.4x, p99<=40ms",
+            check=ratio_at_least(0.4, p99_ms=40),
+        ),
+    ]

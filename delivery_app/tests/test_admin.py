@@ -1,0 +1,37 @@
+"""Staff see requests and view sessions, filter them, and read a video's analytics page."""
+
+import pytest
+
+from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, school):
+    client.force_login(school["staff"])
+    return client
+
+
+def test_request_and_view_changelists_with_filters(staff_client, school):
+    content = stored_content()
+    requested(school["student_a"], content)
+    ViewSessionFactory(user=school["student_a"], cache_key=content["cache_key"], device_type="mobile")
+    assert staff_client.get("/admin/delivery_app/contentrequest/?status__exact=ready").status_code == 200
+    response = staff_client.get("/admin/delivery_app/viewsession/?device_type__exact=mobile&completed__exact=0")
+    assert response.status_code == 200 and school["student_a"].username.encode() in response.content
+
+
+def test_analytics_page_draws_the_dropoff_curve(staff_client, school):
+    content = stored_content()
+    ViewSessionFactory(user=school["student_a"], cache_key=content["cache_key"], furthest_position_seconds=50)
+    response = staff_client.get(f"/admin/delivery_app/viewsession/analytics/{content['cache_key']}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<svg" in page and "<polyline" in page and page.count("<circle") == 11
+    assert "100% at 0%" in page and "0% at 100%" in page
+
+
+def test_analytics_page_of_unknown_content_says_so(staff_client):
+    response = staff_client.get(f"/admin/delivery_app/viewsession/analytics/{'a' * 64}/")
+    assert response.status_code == 200 and b"errornote" in response.content
