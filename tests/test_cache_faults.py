@@ -1,4 +1,5 @@
 """Cache Redis paused or stopped mid-run: checks answer from the cold tier, never a 5xx."""
+
 import time
 
 import pytest

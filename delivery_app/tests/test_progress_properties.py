@@ -1,4 +1,5 @@
 """Properties of watch tracking, for any sequence of progress events a client may send."""
+
 from datetime import timedelta
 
 import pytest
