@@ -41,8 +41,10 @@ def fast_retries(settings) -> list[float]:
 def scheduled_due_within(seconds: float) -> int:
     """Return how many scheduled jobs fall due within `seconds` (RQ scores are whole seconds)."""
     horizon = int(time.time() + seconds)
-    return sum(queue(name).scheduled_job_registry.connection.zcount(
-        queue(name).scheduled_job_registry.key, 0, horizon) for name in QUEUES)
+    return sum(
+        queue(name).scheduled_job_registry.connection.zcount(queue(name).scheduled_job_registry.key, 0, horizon)
+        for name in QUEUES
+    )
 
 
 def drain(*, wait_for_scheduled: float = 5.0, timeout: float = 15.0) -> None:

@@ -42,7 +42,11 @@ def test_send_saves_the_row_and_enqueues_it_after_commit(service_client, django_
     assert response.status_code == 202
     assert response.json() == {"id": response.json()["id"], "status": "queued"}
     notification = Notification.objects.get(pk=response.json()["id"])
-    assert (notification.to, notification.template, notification.priority) == ("maya@example.edu", "welcome_student", "high")
+    assert (notification.to, notification.template, notification.priority) == (
+        "maya@example.edu",
+        "welcome_student",
+        "high",
+    )
     assert notification.context == TEMPLATES["welcome_student"].sample
     assert queued_ids("high") == [str(notification.pk)]
     assert queued_ids("default") == queued_ids("low") == []
@@ -182,7 +186,14 @@ def test_batch_queues_the_valid_and_reports_the_invalid_in_order(
     assert response.status_code == 202
     data = response.json()
     items = data["notifications"]
-    assert [item["to"] for item in items] == ["a@example.edu", "not-an-address", "b@example.edu", None, "c@example.edu", "a@example.edu"]
+    assert [item["to"] for item in items] == [
+        "a@example.edu",
+        "not-an-address",
+        "b@example.edu",
+        None,
+        "c@example.edu",
+        "a@example.edu",
+    ]
     queued = [items[0], items[4]]
     assert all(item["status"] == "queued" and "error" not in item for item in queued)
     assert [item["error"]["code"] for item in (items[1], items[2], items[3], items[5])] == [
@@ -202,7 +213,9 @@ def test_batch_with_a_suppressed_recipient(service_client):
     Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
     sample = TEMPLATES["welcome_student"].sample
     recipients = [{"to": "gone@example.edu", "context": sample}, {"to": "ok@example.edu", "context": sample}]
-    items = post(service_client, BATCH, {"template": "welcome_student", "recipients": recipients}).json()["notifications"]
+    items = post(service_client, BATCH, {"template": "welcome_student", "recipients": recipients}).json()[
+        "notifications"
+    ]
     assert [item["status"] for item in items] == ["suppressed", "queued"]
 
 

@@ -5,6 +5,7 @@ import email.policy
 import time
 
 import pytest
+from django_rq.workers import get_worker
 from rq.job import Job
 
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status, Suppression
@@ -19,6 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def outcomes(notification):
     return list(DeliveryAttempt.objects.filter(notification=notification).values_list("outcome", flat=True))
+
+
+def test_the_worker_class_comes_from_settings():
+    assert type(get_worker("high", "default", "low")).__name__ == "SweepingWorker"
 
 
 def test_a_send_reaches_sendgrid_with_both_bodies_and_our_ids(sendgrid):

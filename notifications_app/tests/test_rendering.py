@@ -48,10 +48,10 @@ def test_each_required_variable_is_used(name):
 
 
 def test_html_is_escaped_and_text_and_subject_are_not():
-    context = {**TEMPLATES["content_ready"].sample, "content_title": "<b>Newton's</b> & \"laws\""}
+    context = {**TEMPLATES["content_ready"].sample, "content_title": '<b>Newton\'s</b> & "laws"'}
     email = render_email("content_ready", context)
-    assert email.subject == "Your video is ready: <b>Newton's</b> & \"laws\""
-    assert "<b>Newton's</b> & \"laws\"" in email.text
+    assert email.subject == 'Your video is ready: <b>Newton\'s</b> & "laws"'
+    assert '<b>Newton\'s</b> & "laws"' in email.text
     assert "&lt;b&gt;Newton&#39;s&lt;/b&gt; &amp; &#34;laws&#34;" in email.html
     assert "<b>Newton" not in email.html
 
