@@ -12,6 +12,8 @@ class NotificationsAppConfig(AppConfig):
     def ready(self) -> None:
         from anymail.exceptions import AnymailNotSupportedWarning
 
+        from notifications_app import receivers  # noqa: F401 - connects the anymail tracking receiver
+
         # anymail warns each time a SendGrid backend or webhook view is created. Every RQ
         # work horse is a fresh fork, so that is one warning line per email sent. We chose
         # to keep SendGrid (see anymail.W003 in settings); our wire-level tests vouch for it.
