@@ -18,9 +18,11 @@ from datetime import timedelta
 
 from anymail.exceptions import AnymailError, AnymailRequestsAPIError
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
@@ -114,9 +116,28 @@ def build_message(notification: Notification, rendered: RenderedEmail) -> EmailM
     return message
 
 
+# One mail connection per worker process, kept open between jobs: anymail's backend then
+# reuses its HTTP session, so an email costs one request, not a TCP and TLS handshake too.
+_mail_connection: tuple[tuple, BaseEmailBackend] | None = None
+
+
+def mail_connection() -> BaseEmailBackend:
+    """Return this process's open mail connection for the configured backend."""
+    global _mail_connection
+    key = (settings.EMAIL_BACKEND, repr(getattr(settings, "ANYMAIL", None)))
+    if _mail_connection is None or _mail_connection[0] != key:
+        if _mail_connection is not None:
+            _mail_connection[1].close()
+        connection = get_connection()
+        connection.open()
+        _mail_connection = (key, connection)
+    return _mail_connection[1]
+
+
 def provider_send(notification: Notification, rendered: RenderedEmail) -> tuple[str, int | None]:
     """Send through Django's mail API (anymail's SendGrid backend, or the local .eml one)."""
     message = build_message(notification, rendered)
+    message.connection = mail_connection()
     message.send()
     status = getattr(message, "anymail_status", None)
     response = getattr(status, "esp_response", None)
@@ -146,10 +167,14 @@ def classify(exc: Exception) -> SendFailure:
 
 
 def attempt_start(notification: Notification) -> DeliveryAttempt:
-    """Record the attempt as `started` and commit it, before the provider is called."""
+    """Record the attempt as `started` and commit it, before the provider is called.
+
+    The number comes from the row this job loaded after claiming it: while it is
+    `sending`, no other job touches it.
+    """
     with transaction.atomic():
         Notification.objects.filter(pk=notification.pk).update(attempts=F("attempts") + 1)
-        notification.refresh_from_db(fields=["attempts"])
+        notification.attempts += 1
         return DeliveryAttempt.objects.create(notification=notification, number=notification.attempts)
 
 
@@ -161,22 +186,17 @@ def record_sent(
         attempt.outcome, attempt.finished_at, attempt.duration_ms = Outcome.SENT, now, duration_ms
         attempt.http_status, attempt.provider_message_id = http_status, message_id
         attempt.save(update_fields=["outcome", "finished_at", "duration_ms", "http_status", "provider_message_id"])
-        row = Notification.objects.select_for_update().get(pk=notification.pk)
-        if row.status == Status.SENDING:
-            # A provider event may already have moved it further (delivered): keep that.
-            row.status, row.status_changed_at = Status.SENT, now
-        row.sent_at = row.sent_at or now
-        row.provider_message_id = row.provider_message_id or message_id
-        row.last_error, row.next_attempt_at = "", None
-        row.save(
-            update_fields=[
-                "status",
-                "status_changed_at",
-                "sent_at",
-                "provider_message_id",
-                "last_error",
-                "next_attempt_at",
-            ]
+        still_sending = Q(status=Status.SENDING)
+        # One UPDATE that keeps whatever a provider event already set (delivered, say).
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Case(When(still_sending, then=Value(Status.SENT)), default=F("status")),
+            status_changed_at=Case(When(still_sending, then=Value(now)), default=F("status_changed_at")),
+            sent_at=Coalesce(F("sent_at"), Value(now)),
+            provider_message_id=Case(
+                When(provider_message_id="", then=Value(message_id)), default=F("provider_message_id")
+            ),
+            last_error="",
+            next_attempt_at=None,
         )
 
 

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 from django_rq.workers import get_worker
+from rq import SimpleWorker
 
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, ProviderEvent, Status
 from notifications_app.queueing import SENDING_LEASE_SECONDS, queue
@@ -161,11 +162,29 @@ def test_the_worker_sweeps_from_its_maintenance_loop_and_one_worker_per_interval
     assert first.should_run_maintenance_tasks
     lost()
     assert first.sweep() == 1
-    assert connection.connection is None  # closed: the work horse forks from this process
     lost()
     assert second.sweep() == 0  # the other worker swept within the interval
     assert not first.sweep_due
     assert queued_total() == 1
+
+
+def test_no_database_connection_is_open_when_rq_may_fork_its_scheduler(monkeypatch):
+    open_at_fork: list[bool] = []
+    monkeypatch.setattr(
+        SimpleWorker, "run_maintenance_tasks", lambda self: open_at_fork.append(connection.connection is not None)
+    )
+    worker = get_worker("high", "default", "low")
+    Notification.objects.count()  # a job or a sweep left the connection open
+    worker.run_maintenance_tasks()  # RQ's part restarts a dead scheduler: a fork
+    assert open_at_fork == [False]
+
+
+def test_jobs_reuse_one_open_provider_connection(sendgrid):
+    for n in range(3):
+        send(to=f"s{n}@example.edu")
+    drain()
+    assert len(sendgrid.payloads) == 3
+    assert sendgrid.connections == 1  # HTTP keep-alive: no new TCP (TLS, with SendGrid) per email
 
 
 # --- real `manage.py rqworker` processes ----------------------------------------------
@@ -180,8 +199,8 @@ def database_url() -> str:
 
 
 def process_tree(pid: int) -> list[int]:
-    """Return `pid` and all its descendants (Linux /proc): RQ's work horse leaves the
-    worker's process group (os.setpgrp), so killing the group would leave it running."""
+    """Return `pid` and all its descendants (Linux /proc). Not the process group: RQ's
+    forking worker puts each work horse in a group of its own (os.setpgrp)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -265,10 +284,10 @@ def test_a_worker_killed_during_the_provider_call_leaves_a_row_the_sweep_sends_o
     worker = rqworker(sendgrid)
     notification = send()
     wait_until(lambda: len(sendgrid.received) == 1, what="the provider call")
-    horses = process_tree(worker.pid)
-    kill_tree(worker)  # the machine dies: worker, scheduler and work horse at once
-    assert len(horses) >= 3  # worker, scheduler, work horse
-    wait_until(lambda: not any(alive(pid) for pid in horses), timeout=5, what="the processes to die")
+    processes = process_tree(worker.pid)
+    kill_tree(worker)  # the machine dies: the worker and its scheduler at once
+    assert len(processes) >= 2
+    wait_until(lambda: not any(alive(pid) for pid in processes), timeout=5, what="the processes to die")
 
     notification.refresh_from_db()
     assert notification.status == Status.SENDING and notification.attempts == 1

@@ -86,6 +86,8 @@ class SendGridStandIn:
     def __init__(self, api_key: str = "SG.test-key") -> None:
         self.api_key = api_key
         self.received: list[Received] = []
+        # TCP connections accepted: a client keeping its session open uses one.
+        self.connections = 0
         self._replies: list[Reply] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -111,6 +113,7 @@ class SendGridStandIn:
         with self._lock:
             self.received.clear()
             self._replies.clear()
+            self.connections = 0
 
     def next_reply(self, received: Received) -> Reply:
         with self._lock:
@@ -130,6 +133,11 @@ class SendGridStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with stand_in._lock:
+                    stand_in.connections += 1
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
