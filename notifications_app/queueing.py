@@ -26,9 +26,20 @@ SENDING_LEASE_SECONDS = 2 * JOB_TIMEOUT_SECONDS
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
 
+_queues: dict[tuple[str, int], Queue] = {}
+
+
 def queue(name: str) -> Queue:
-    """Return the RQ queue `name`, enqueueing at once (the caller chooses when, after commit)."""
-    return django_rq.get_queue(name, commit_mode="auto")
+    """Return the RQ queue `name`, enqueueing at once (the caller chooses when, after commit).
+
+    Kept per connection: building one reads settings and imports classes each time,
+    which cost the API as much as the enqueue itself.
+    """
+    connection = client("state")
+    key = (name, id(connection))
+    if key not in _queues or _queues[key].connection is not connection:
+        _queues[key] = django_rq.get_queue(name, commit_mode="auto", connection=connection)
+    return _queues[key]
 
 
 def enqueue_deliveries(notifications: Iterable[Notification]) -> int:
@@ -45,7 +56,10 @@ def enqueue_deliveries(notifications: Iterable[Notification]) -> int:
                 queue(name).enqueue_many(
                     [
                         Queue.prepare_data(
-                            DELIVER_JOB, args=(pk,), timeout=JOB_TIMEOUT_SECONDS, failure_ttl=FAILURE_TTL_SECONDS
+                            DELIVER_JOB,
+                            args=(pk,),
+                            timeout=JOB_TIMEOUT_SECONDS,
+                            failure_ttl=FAILURE_TTL_SECONDS,
                         )
                         for pk in ids
                     ],

@@ -27,7 +27,6 @@ from notifications_app.models import (
     Priority,
     ProviderEvent,
     Status,
-    Suppression,
 )
 from notifications_app.queueing import SENDING_LEASE_SECONDS, enqueue_deliveries
 from notifications_app.rate_limits import recipient_slot_take, whole_seconds
@@ -123,10 +122,6 @@ def send_request_validate(*, to: str, template: str, context: Any, priority: str
     return SendRequest(to=to, template=template, context=context, priority=priority)
 
 
-def is_suppressed(address: str) -> bool:
-    return Suppression.objects.filter(address=address.lower()).exists()
-
-
 def recipient_limit_check(request: SendRequest) -> None:
     """Raise RecipientRateLimited when this template already went to this address too often."""
     verdict = recipient_slot_take(address=request.to, template=request.template)
@@ -137,15 +132,16 @@ def recipient_limit_check(request: SendRequest) -> None:
         )
 
 
-def new_notification(request: SendRequest, *, suppressed: bool, **fields: Any) -> Notification:
-    """Return an unsaved notification for `request`: queued, or suppressed and never sent."""
-    notification = Notification(
+def new_notification(request: SendRequest, **fields: Any) -> Notification:
+    """Return an unsaved, queued notification for `request`.
+
+    A suppressed address is not looked up here: the worker checks it just before sending
+    (an address may bounce while an email waits), marks the row `suppressed` and sends
+    nothing. One place decides, and the accept path saves a query.
+    """
+    return Notification(
         to=request.to, template=request.template, context=request.context, priority=request.priority, **fields
     )
-    if suppressed:
-        notification.status = Status.SUPPRESSED
-        notification.last_error = "Not sent: this address bounced before and is suppressed."
-    return notification
 
 
 def replay(existing: Notification, request: SendRequest) -> Notification:
@@ -180,15 +176,13 @@ def notification_send(
 
     notification = new_notification(
         request,
-        suppressed=is_suppressed(request.to),
         idempotency_key=idempotency_key or None,
         request_fingerprint=request.fingerprint if idempotency_key else "",
     )
     try:
         with transaction.atomic():
             notification.save(force_insert=True)
-            if notification.status == Status.QUEUED:
-                transaction.on_commit(lambda: enqueue_deliveries([notification]))
+            transaction.on_commit(lambda: enqueue_deliveries([notification]))
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -245,18 +239,12 @@ def notification_send_batch(
             item.error = exc
         items.append(item)
 
-    suppressed = set(
-        Suppression.objects.filter(address__in={request.to.lower() for _, request in accepted}).values_list(
-            "address", flat=True
-        )
-    )
     for item, request in accepted:
-        item.notification = new_notification(request, suppressed=request.to.lower() in suppressed, batch_id=batch_id)
+        item.notification = new_notification(request, batch_id=batch_id)
     rows = [item.notification for item, _ in accepted]
     with transaction.atomic():
         Notification.objects.bulk_create(rows, batch_size=500)
-        queued = [row for row in rows if row.status == Status.QUEUED]
-        transaction.on_commit(lambda: enqueue_deliveries(queued))
+        transaction.on_commit(lambda: enqueue_deliveries(rows))
     return batch_id, items
 
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from notifications_app.models import Notification, ProviderEvent
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
 from vividly.accounts.tests.factories import StudentFactory
@@ -156,14 +156,6 @@ def test_validation_and_replay_come_before_the_recipient_limit(service_client, s
     error(post(service_client, SEND, body()), 429, "recipient_rate_limited")
 
 
-def test_a_suppressed_address_is_accepted_but_never_queued(service_client, django_capture_on_commit_callbacks):
-    Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
-    response = post(service_client, SEND, body(to="Gone@Example.edu"), django_capture_on_commit_callbacks)
-    assert response.status_code == 202 and response.json()["status"] == "suppressed"
-    assert Notification.objects.get().status == Status.SUPPRESSED
-    assert queued_ids("default") == []
-
-
 def test_batch_queues_the_valid_and_reports_the_invalid_in_order(
     service_client, settings, django_capture_on_commit_callbacks
 ):
@@ -207,16 +199,6 @@ def test_batch_queues_the_valid_and_reports_the_invalid_in_order(
     rows = Notification.objects.filter(batch_id=data["batch_id"])
     assert {str(row.pk) for row in rows} == {item["id"] for item in queued}
     assert sorted(queued_ids("low")) == sorted(item["id"] for item in queued)
-
-
-def test_batch_with_a_suppressed_recipient(service_client):
-    Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
-    sample = TEMPLATES["welcome_student"].sample
-    recipients = [{"to": "gone@example.edu", "context": sample}, {"to": "ok@example.edu", "context": sample}]
-    items = post(service_client, BATCH, {"template": "welcome_student", "recipients": recipients}).json()[
-        "notifications"
-    ]
-    assert [item["status"] for item in items] == ["suppressed", "queued"]
 
 
 @pytest.mark.parametrize(

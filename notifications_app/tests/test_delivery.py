@@ -159,6 +159,24 @@ def test_an_address_suppressed_after_queueing_is_not_sent(sendgrid):
     assert sendgrid.payloads == []
 
 
+def test_a_suppressed_address_is_accepted_but_never_sent(sendgrid, service_client):
+    Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
+    sample = TEMPLATES["welcome_student"].sample
+    recipients = [{"to": "Gone@Example.edu", "context": sample}, {"to": "ok@example.edu", "context": sample}]
+    response = service_client.post(
+        "/internal/v1/notifications/send/batch",
+        {"template": "welcome_student", "recipients": recipients},
+        format="json",
+    )
+    assert [item["status"] for item in response.json()["notifications"]] == ["queued", "queued"]
+    drain()
+    suppressed = Notification.objects.get(to="Gone@Example.edu")
+    assert suppressed.status == Status.SUPPRESSED and suppressed.attempts == 0 and "suppressed" in suppressed.last_error
+    status = service_client.get(f"/internal/v1/notifications/{suppressed.pk}/status").json()["status"]
+    assert status == "suppressed"
+    assert [p["personalizations"][0]["to"][0]["email"] for p in sendgrid.payloads] == ["ok@example.edu"]
+
+
 def test_a_duplicate_job_sends_nothing_more(sendgrid):
     notification = send()
     queue("default").enqueue("notifications_app.jobs.deliver_notification", str(notification.pk))
