@@ -45,4 +45,6 @@ def foundation_scenarios(url: str) -> list[Scenario]:
 
 def build_scenarios(url: str) -> list[Scenario]:
     """Return every scenario, baseline first."""
-    return foundation_scenarios(url)
+    from benchmarks.scenarios_notifications import notification_scenarios
+
+    return foundation_scenarios(url) + notification_scenarios(url)
