@@ -3,7 +3,7 @@
 import uuid
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 
 from notifications_app.models import Notification, ProviderEvent, Suppression
 from vividly.errors import NotFound
@@ -11,7 +11,8 @@ from vividly.errors import NotFound
 
 def notification_get(*, notification_id: uuid.UUID) -> Notification:
     """Return the notification with its provider events, oldest first; raise NotFound."""
-    events = ProviderEvent.objects.order_by("occurred_at", "received_at", "id")
+    # An event without a time sorts by when it arrived, the same on every database.
+    events = ProviderEvent.objects.order_by(Coalesce("occurred_at", "received_at"), "id")
     try:
         return Notification.objects.prefetch_related(Prefetch("events", queryset=events)).get(pk=notification_id)
     except Notification.DoesNotExist as exc:

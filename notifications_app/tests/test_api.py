@@ -229,7 +229,8 @@ def test_batch_of_1000_is_bulk_inserted(service_client, django_assert_max_num_qu
 def test_status_lists_provider_events_oldest_first(service_client):
     notification = Notification.objects.create(to="maya@example.edu", template="welcome_student", attempts=1)
     later, earlier = timezone.now(), timezone.now() - timezone.timedelta(minutes=5)
-    for kind, at, event_id in (("delivered", later, "ev-2"), ("queued", earlier, "ev-1")):
+    events = (("opened", None, "ev-3"), ("delivered", later, "ev-2"), ("queued", earlier, "ev-1"))
+    for kind, at, event_id in events:
         ProviderEvent.objects.create(
             notification=notification, event_type=kind, provider_event_id=event_id, occurred_at=at, dedupe_key=event_id
         )
@@ -246,7 +247,9 @@ def test_status_lists_provider_events_oldest_first(service_client):
         "delivered_at": None,
     }
     assert data["created_at"]
-    assert [(e["type"], e["provider_event_id"]) for e in data["events"]] == [("queued", "ev-1"), ("delivered", "ev-2")]
+    # Oldest first; an event SendGrid sent without a time counts from its arrival (now).
+    assert [e["provider_event_id"] for e in data["events"]] == ["ev-1", "ev-2", "ev-3"]
+    assert [e["type"] for e in data["events"]] == ["queued", "delivered", "opened"]
     assert data["events"][0]["occurred_at"].startswith(earlier.isoformat()[:19])
 
 
