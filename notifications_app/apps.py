@@ -12,7 +12,7 @@ class NotificationsAppConfig(AppConfig):
     def ready(self) -> None:
         from anymail.exceptions import AnymailNotSupportedWarning
 
-        from notifications_app import receivers  # noqa: F401 - connects the anymail tracking receiver
+        from notifications_app import checks, receivers  # noqa: F401 - registers the checks, connects the receiver
 
         # anymail warns each time a SendGrid backend or webhook view is created. Every RQ
         # work horse is a fresh fork, so that is one warning line per email sent. We chose

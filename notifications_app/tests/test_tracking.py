@@ -235,3 +235,20 @@ def test_events_echoing_a_real_send_find_their_notification(client, sendgrid):
     assert post(client, [event]).status_code == 200
     assert status_of(notification) == Status.DELIVERED
     assert notification.provider_message_id == echoed["anymail_id"]
+
+
+@pytest.mark.parametrize(
+    ("settings_anymail", "warned"),
+    [
+        ({"SENDGRID_API_KEY": ""}, False),  # local .eml mode: no webhook in use
+        ({"SENDGRID_API_KEY": "SG.x"}, True),
+        ({"SENDGRID_API_KEY": "SG.x", "WEBHOOK_SECRET": SECRET}, False),
+        ({"SENDGRID_API_KEY": "SG.x", "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": "MFkw"}, False),
+    ],
+)
+def test_deploy_check_warns_about_an_open_webhook(settings, settings_anymail, warned):
+    from django.core.checks import run_checks
+
+    settings.ANYMAIL = settings_anymail
+    ids = [message.id for message in run_checks(include_deployment_checks=True)]
+    assert ("notifications.W001" in ids) is warned
