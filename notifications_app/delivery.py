@@ -85,8 +85,10 @@ def notification_deliver(*, notification_id: str) -> str:
         message_id, http_status = provider_send(notification, rendered)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, then classified
         failure = classify(exc)
-        if not failure.transient or failure.http_status is None:
-            logger.warning("notification %s attempt %d failed: %s", notification.pk, attempt.number, failure.error)
+        kind = "transient" if failure.transient else "permanent"
+        logger.warning(
+            "notification %s attempt %d: %s failure: %s", notification.pk, attempt.number, kind, failure.error
+        )
         return record_failure(notification, attempt, failure, elapsed_ms(started))
     record_sent(notification, attempt, message_id=message_id, http_status=http_status, duration_ms=elapsed_ms(started))
     return "sent"

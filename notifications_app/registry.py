@@ -15,7 +15,7 @@ class EmailTemplate:
 
     @property
     def link_variables(self) -> tuple[str, ...]:
-        """Return the required variables that become links: they must be http(s) URLs."""
+        """Return the required variables that become links (named `*_url`: http(s) URLs only)."""
         return tuple(name for name in self.required if name.endswith("_url"))
 
 

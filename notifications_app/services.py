@@ -81,15 +81,17 @@ def context_errors(template: str, context: Any) -> list[str]:
         for name in spec.required
         if context.get(name) is None or context.get(name) == ""
     ]
-    for name in spec.link_variables:
-        value = context.get(name)
-        if isinstance(value, str) and value and not is_web_url(value):
+    # Every `*_url` variable becomes a link (an optional unsubscribe_url too, also a header).
+    for name, value in context.items():
+        if name.endswith("_url") and value not in (None, "") and not (isinstance(value, str) and is_web_url(value)):
             errors.append(f"Variable {name!r} must be an absolute http(s) URL.")
     return errors
 
 
 def is_web_url(value: str) -> bool:
     """Return True for an absolute http(s) URL (a `javascript:` link in an email is an attack)."""
+    if any(char.isspace() or not char.isprintable() for char in value):
+        return False  # urlsplit would silently drop a CR/LF, which must not reach a header
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 

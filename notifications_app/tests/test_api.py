@@ -73,6 +73,12 @@ def test_priority_defaults_to_normal(service_client):
         ({"context": {"student_name": "Maya", "login_url": None}}, "context", "'login_url'"),
         ({"context": {"student_name": "", "login_url": "https://a.test/"}}, "context", "'student_name'"),
         ({"context": {"student_name": "Maya", "login_url": "javascript:alert(1)"}}, "context", "http(s) URL"),
+        ({"context": {"student_name": "Maya", "login_url": "/login"}}, "context", "http(s) URL"),
+        (
+            {"context": {**TEMPLATES["welcome_student"].sample, "unsubscribe_url": "https://a.test/u\r\nBcc: x@y.z"}},
+            "context",
+            "'unsubscribe_url' must be an absolute http(s) URL",
+        ),
         ({"context": ["a", "list"]}, "context", "JSON object"),
         ({"context": "text"}, "context", "JSON object"),
         ({"priority": "urgent"}, "priority", "valid choice"),
