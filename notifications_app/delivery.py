@@ -21,8 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
@@ -185,21 +184,26 @@ def record_sent(
 ) -> None:
     now = timezone.now()
     with transaction.atomic():
-        attempt.outcome, attempt.finished_at, attempt.duration_ms = Outcome.SENT, now, duration_ms
-        attempt.http_status, attempt.provider_message_id = http_status, message_id
-        attempt.save(update_fields=["outcome", "finished_at", "duration_ms", "http_status", "provider_message_id"])
-        still_sending = Q(status=Status.SENDING)
-        # One UPDATE that keeps whatever a provider event already set (delivered, say).
-        Notification.objects.filter(pk=notification.pk).update(
-            status=Case(When(still_sending, then=Value(Status.SENT)), default=F("status")),
-            status_changed_at=Case(When(still_sending, then=Value(now)), default=F("status_changed_at")),
-            sent_at=Coalesce(F("sent_at"), Value(now)),
-            provider_message_id=Case(
-                When(provider_message_id="", then=Value(message_id)), default=F("provider_message_id")
-            ),
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+            outcome=Outcome.SENT,
+            finished_at=now,
+            duration_ms=duration_ms,
+            http_status=http_status,
+            provider_message_id=message_id,
+        )
+        rows = Notification.objects.filter(pk=notification.pk)
+        sent = rows.filter(status=Status.SENDING).update(
+            status=Status.SENT,
+            status_changed_at=now,
+            sent_at=now,
+            provider_message_id=message_id,
             last_error="",
             next_attempt_at=None,
         )
+        if not sent:
+            # A provider event got here first (delivered, say): keep its status, fill the gaps.
+            rows.filter(sent_at__isnull=True).update(sent_at=now)
+            rows.filter(provider_message_id="").update(provider_message_id=message_id)
 
 
 def record_failure(notification: Notification, attempt: DeliveryAttempt, failure: SendFailure, duration_ms: int) -> str:
