@@ -19,9 +19,11 @@ import time
 
 from django.conf import settings
 from django.db import close_old_connections, connections
+from redis.client import Pipeline
 from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
+from rq.utils import now
 
 from notifications_app.services import notifications_requeue_stuck
 from vividly.redis_guard import RedisUnavailable, client, guarded
@@ -29,12 +31,22 @@ from vividly.redis_guard import RedisUnavailable, client, guarded
 logger = logging.getLogger("vividly.notifications")
 
 SWEEP_LOCK_KEY = "vividly:notifications:sweep-lock"
+HEARTBEAT_EVERY_SECONDS = 1.0
 
 
 class SweepingWorker(SimpleWorker):
     """An in-process RQ worker whose maintenance loop also runs the notifications sweep."""
 
     last_swept_at: float | None = None
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        # RQ refreshes the worker's TTL (minutes long) with three round trips, three times
+        # per job: a tenth of an email's time. Once a second is plenty. Heartbeats that set
+        # a job's own TTL (they pass a timeout or a pipeline) always go through.
+        routine = timeout is None and pipeline is None and self.last_heartbeat is not None
+        if routine and (now() - self.last_heartbeat).total_seconds() < HEARTBEAT_EVERY_SECONDS:
+            return
+        super().heartbeat(timeout, pipeline)
 
     @property
     def dequeue_timeout(self) -> int:

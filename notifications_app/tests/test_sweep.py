@@ -24,7 +24,7 @@ from notifications_app.models import DeliveryAttempt, Notification, Outcome, Pro
 from notifications_app.queueing import SENDING_LEASE_SECONDS, queue
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import drain, send
-from vividly.redis_guard import reset_breakers
+from vividly.redis_guard import client, reset_breakers
 from vividly.settings.base import redis_cache
 from vividly.testing.redis_server import RedisServer
 from vividly.testing.sendgrid import Reply, SendGridStandIn
@@ -177,6 +177,17 @@ def test_no_database_connection_is_open_when_rq_may_fork_its_scheduler(monkeypat
     Notification.objects.count()  # a job or a sweep left the connection open
     worker.run_maintenance_tasks()  # RQ's part restarts a dead scheduler: a fork
     assert open_at_fork == [False]
+
+
+def test_routine_heartbeats_are_sent_at_most_once_a_second():
+    worker = get_worker("high", "default", "low")
+    worker.heartbeat()
+    first = worker.last_heartbeat
+    worker.heartbeat()  # RQ calls it again around every job
+    assert worker.last_heartbeat == first
+    assert client("state").ttl(worker.key) > 400  # the worker's TTL: minutes
+    worker.heartbeat(100)  # one that sets a job's TTL always goes through
+    assert worker.last_heartbeat > first and client("state").ttl(worker.key) <= 100
 
 
 def test_jobs_reuse_one_open_provider_connection(sendgrid):
