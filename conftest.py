@@ -1,5 +1,7 @@
 """Shared fixtures: clean real Redis per test, API clients for every kind of caller."""
 
+from collections.abc import Iterator
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -13,6 +15,7 @@ from vividly.accounts.tests.factories import (
     service_token,
 )
 from vividly.redis_guard import client, reset_breakers
+from vividly.testing.sendgrid import SendGridStandIn
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +28,21 @@ def clean_redis():
         client(alias).flushdb()
     yield
     reset_breakers()
+
+
+@pytest.fixture(autouse=True)
+def fresh_storages(settings, tmp_path):
+    """Give each test empty cold-tier and content folders (tests may switch to GCS)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **{
+            alias: {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path / alias), "allow_overwrite": True},
+            }
+            for alias in ("cache_cold", "content")
+        },
+    }
 
 
 @pytest.fixture
@@ -112,3 +130,24 @@ def cold_tier_kind(request):
     """Run a test on both cold tiers: the local folder and GCS through the emulator."""
     request.getfixturevalue("local_cold_tier" if request.param == "local" else "gcs_cold_tier")
     return request.param
+
+
+@pytest.fixture
+def sendgrid(settings) -> Iterator[SendGridStandIn]:
+    """Send through anymail's real SendGrid backend to a local stand-in of its v3 API."""
+    with SendGridStandIn() as stand_in:
+        settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+        settings.ANYMAIL = {
+            **settings.ANYMAIL,
+            "SENDGRID_API_KEY": stand_in.api_key,
+            "SENDGRID_API_URL": stand_in.api_url,
+            # Short, so a scripted hang is a timeout within the test's patience.
+            "REQUESTS_TIMEOUT": (1.0, 0.5),
+        }
+        yield stand_in
+
+
+@pytest.fixture
+def fast_retries(settings) -> list[float]:
+    settings.EMAIL_RETRY_DELAYS = [0.1, 0.1, 0.1]
+    return settings.EMAIL_RETRY_DELAYS

@@ -49,11 +49,13 @@ def build_scenarios(url: str) -> list[Scenario]:
     """Return every scenario, baseline first."""
     from benchmarks.scenarios_cache import cache_scenarios
     from benchmarks.scenarios_delivery import delivery_scenarios
+    from benchmarks.scenarios_notifications import notification_scenarios
     from vividly.accounts.services import service_token_create
 
     _, service_key = service_token_create(name="bench")
     return [
         *foundation_scenarios(url),
         *cache_scenarios(url, service_key),
+        *notification_scenarios(url),
         *delivery_scenarios(url),
     ]

@@ -19,7 +19,7 @@ from delivery_app.devices import device_from_user_agent
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
 from delivery_app.selectors import content_document
 from vividly.accounts.models import User
-from vividly.errors import Conflict, InvalidInput, NotFound
+from vividly.errors import Conflict, DomainError, InvalidInput, NotFound
 
 logger = logging.getLogger("delivery_app")
 
@@ -83,17 +83,22 @@ def content_requests_mark_ready(*, cache_key: str, title: str) -> int:
             if not student.email:
                 logger.info("content ready for %s, who has no email address", student.username)
                 continue
-            # One email per request however often the content is stored again.
-            notification_send(
-                to=student.email,
-                template="content_ready",
-                context={
-                    "student_name": student.get_full_name() or student.username,
-                    "content_title": title,
-                    "content_url": content_link(cache_key),
-                },
-                idempotency_key=f"content-ready:{request.pk}",
-            )
+            try:
+                # One email per request however often the content is stored again.
+                notification_send(
+                    to=student.email,
+                    template="content_ready",
+                    context={
+                        "student_name": student.get_full_name() or student.username,
+                        "content_title": title or "Your video",
+                        "content_url": content_link(cache_key),
+                    },
+                    idempotency_key=f"content-ready:{request.pk}",
+                )
+            except DomainError as exc:
+                # A refused email (an address over its hourly limit, say) must not keep the
+                # request pending: the student sees it ready in their list either way.
+                logger.warning("content_ready email for request %s not sent: %s", request.pk, exc.message)
     return len(pending)
 
 

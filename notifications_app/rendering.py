@@ -1,7 +1,10 @@
-"""The Jinja2 environment for email templates: only HTML is autoescaped."""
+"""The Jinja2 environment for email templates and the function rendering one email."""
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.template import engines
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
 
@@ -13,4 +16,37 @@ def jinja2_environment(**options: Any) -> Environment:
     """
     options["autoescape"] = select_autoescape(enabled_extensions=("html",), default_for_string=False)
     options["undefined"] = StrictUndefined
+    # Block tags on their own line leave no blank lines behind in the plain-text bodies.
+    options["trim_blocks"] = True
+    options["lstrip_blocks"] = True
     return Environment(**options)  # noqa: S701 - autoescape is select_autoescape above
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def base_context() -> dict[str, Any]:
+    """Return the variables every template may use besides the caller's context."""
+    return {"site_url": settings.PUBLIC_BASE_URL, "sender_name": settings.SENDGRID_FROM_NAME}
+
+
+def render_email(template: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render the subject, text and HTML bodies of `template` with `context`.
+
+    Raises TemplateDoesNotExist for an unknown name and jinja2's errors (UndefinedError
+    for a variable the template needs and the context lacks).
+    """
+    engine = engines["emails"]
+    variables = {**base_context(), **context}
+    subject = engine.get_template(f"emails/{template}.subject.txt").render(variables)
+    return RenderedEmail(
+        # One line, whatever the template or the context hold: a newline in a header
+        # would be refused by Django, or worse, start another header.
+        subject=" ".join(subject.split()),
+        text=engine.get_template(f"emails/{template}.txt").render(variables).strip() + "\n",
+        html=engine.get_template(f"emails/{template}.html").render(variables),
+    )

@@ -136,6 +136,11 @@ CACHES = {
 }
 
 RQ_QUEUES = {name: {"USE_REDIS_CACHE": "state", "DEFAULT_TIMEOUT": 120} for name in ("high", "default", "low")}
+RQ = {
+    # `rqworker` uses this class: it also runs the notifications sweep from its maintenance
+    # loop, so the sweep lives in the worker process and survives a restart of Redis.
+    "WORKER_CLASS": "notifications_app.worker.SweepingWorker",
+}
 RQ_SHOW_ADMIN_LINK = True
 
 # --- Storage --------------------------------------------------------------------------

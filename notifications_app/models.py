@@ -1,0 +1,142 @@
+"""Notifications, their delivery attempts, provider events and suppressed addresses."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class Priority(models.TextChoices):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+# The RQ queue of each priority; workers listen on `high default low`, in that order.
+QUEUE_FOR_PRIORITY = {Priority.HIGH: "high", Priority.NORMAL: "default", Priority.LOW: "low"}
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    # Accepted, never sent: the address hard bounced before (see Suppression).
+    SUPPRESSED = "suppressed"
+
+
+class Notification(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    to = models.EmailField(db_index=True)
+    template = models.CharField(max_length=64)
+    context = models.JSONField(default=dict, blank=True)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Calls made to the provider (a wait for the rate limiter is not one).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # sha256 of the request an idempotency key was first used with: a different request
+    # under the same key is a conflict, not a replay.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    batch_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # anymail's message id (the `anymail_id` custom argument) of the accepted send.
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    # When a retry or a rate-limited send is due; no job may send it earlier.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The sweep: rows still queued or sending, oldest state change first.
+            models.Index(fields=["status", "status_changed_at"], name="notif_status_changed_idx"),
+            models.Index(fields=["template", "-created_at"], name="notif_template_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.to} ({self.status})"
+
+    @property
+    def queue_name(self) -> str:
+        return QUEUE_FOR_PRIORITY[Priority(self.priority)]
+
+
+class Outcome(models.TextChoices):
+    # Written and committed before the provider is called: a row left `started` means the
+    # worker stopped during the call, and nobody knows whether the provider accepted it.
+    STARTED = "started"
+    SENT = "sent"
+    TRANSIENT_ERROR = "transient_error"
+    PERMANENT_ERROR = "permanent_error"
+    # A `started` attempt the sweep found with its worker gone; the notification was requeued.
+    ABANDONED = "abandoned"
+
+
+class DeliveryAttempt(models.Model):
+    """One call to the provider. Rows are added, never deleted; only the outcome is filled in."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="delivery_attempts")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.STARTED)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["notification", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "number"], name="attempt_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.outcome}"
+
+
+class ProviderEvent(models.Model):
+    """One event from the provider's webhook, recorded once however often it is repeated."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="events")
+    # anymail's normalised event type: queued, delivered, bounced, deferred, opened, ...
+    event_type = models.CharField(max_length=32)
+    provider_event_id = models.CharField(max_length=255, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    payload = models.JSONField(default=dict)
+    # SendGrid changes sg_event_id between retries of the same event, so an event is
+    # identified by what it says (message, type, time, recipient), not by that id.
+    dedupe_key = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} at {self.occurred_at}"
+
+
+class Suppression(models.Model):
+    """An address we never send to again (it hard bounced, or the provider dropped it as invalid)."""
+
+    address = models.EmailField(unique=True)
+    reason = models.CharField(max_length=32)
+    detail = models.TextField(blank=True)
+    notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.reason})"

@@ -1,0 +1,82 @@
+"""The email templates: the context each one requires (the contract's table) and a sample for previews."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    name: str
+    description: str
+    # Variables the caller must send; a missing one is a 400 at request time.
+    required: tuple[str, ...]
+    # Context for the admin preview and the render benchmark.
+    sample: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def link_variables(self) -> tuple[str, ...]:
+        """Return the required variables that become links (named `*_url`: http(s) URLs only)."""
+        return tuple(name for name in self.required if name.endswith("_url"))
+
+
+TEMPLATES: dict[str, EmailTemplate] = {
+    spec.name: spec
+    for spec in (
+        EmailTemplate(
+            "welcome_student",
+            "A new student account is ready.",
+            ("student_name", "login_url"),
+            {"student_name": "Maya", "login_url": "https://app.vividly.edu/login"},
+        ),
+        EmailTemplate(
+            "welcome_teacher",
+            "A new teacher account is ready.",
+            ("teacher_name", "login_url"),
+            {"teacher_name": "Ms Rivera", "login_url": "https://app.vividly.edu/login"},
+        ),
+        EmailTemplate(
+            "password_reset",
+            "A link to choose a new password.",
+            ("name", "reset_url", "expires_in_minutes"),
+            {"name": "Maya", "reset_url": "https://app.vividly.edu/reset/abc123", "expires_in_minutes": 30},
+        ),
+        EmailTemplate(
+            "content_ready",
+            "A video the student asked for has been generated.",
+            ("student_name", "content_title", "content_url"),
+            {
+                "student_name": "Maya",
+                "content_title": "Newton's laws, told through skateboarding",
+                "content_url": "https://app.vividly.edu/watch/9f2c",
+            },
+        ),
+        EmailTemplate(
+            "request_approved",
+            "An access request was approved.",
+            ("name", "login_url"),
+            {"name": "Maya", "login_url": "https://app.vividly.edu/login"},
+        ),
+        EmailTemplate(
+            "request_denied",
+            "An access request was declined, with the reason.",
+            ("name", "reason"),
+            {"name": "Maya", "reason": "Your school has not joined Vividly yet."},
+        ),
+        EmailTemplate(
+            "class_invitation",
+            "A teacher invites a student to a class.",
+            ("student_name", "teacher_name", "class_name", "invitation_url"),
+            {
+                "student_name": "Maya",
+                "teacher_name": "Ms Rivera",
+                "class_name": "Physics 9B",
+                "invitation_url": "https://app.vividly.edu/join/7d1e",
+            },
+        ),
+    )
+}
+
+
+def template_spec(name: str) -> EmailTemplate | None:
+    """Return the registered template called `name`, or None."""
+    return TEMPLATES.get(name)

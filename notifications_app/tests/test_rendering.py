@@ -1,0 +1,76 @@
+"""Every template renders a subject, a text and an HTML body from the base; only HTML is escaped."""
+
+import pytest
+from jinja2 import UndefinedError
+
+from notifications_app.registry import TEMPLATES
+from notifications_app.rendering import render_email
+
+# The contract's table, copied here on purpose: the registry must not drift from it.
+CONTRACT = {
+    "welcome_student": {"student_name", "login_url"},
+    "welcome_teacher": {"teacher_name", "login_url"},
+    "password_reset": {"name", "reset_url", "expires_in_minutes"},
+    "content_ready": {"student_name", "content_title", "content_url"},
+    "request_approved": {"name", "login_url"},
+    "request_denied": {"name", "reason"},
+    "class_invitation": {"student_name", "teacher_name", "class_name", "invitation_url"},
+}
+
+
+def test_registry_matches_the_contract():
+    assert {name: set(spec.required) for name, spec in TEMPLATES.items()} == CONTRACT
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_each_template_renders_its_three_parts_from_the_base(name):
+    spec = TEMPLATES[name]
+    email = render_email(name, spec.sample)
+    assert email.subject and "\n" not in email.subject
+    for value in spec.sample.values():
+        assert str(value) in email.text
+    # Base: header, footer and the unsubscribe area, in both bodies.
+    assert email.text.startswith("VIVIDLY")
+    assert "service email about your Vividly account" in email.text
+    assert email.html.lstrip().startswith("<!DOCTYPE html>")
+    assert "service email about your Vividly account" in email.html
+    for variable in spec.link_variables:
+        assert f'href="{spec.sample[variable]}"' in email.html
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_each_required_variable_is_used(name):
+    spec = TEMPLATES[name]
+    for missing in spec.required:
+        context = {key: value for key, value in spec.sample.items() if key != missing}
+        with pytest.raises(UndefinedError, match=missing):
+            render_email(name, context)
+
+
+def test_html_is_escaped_and_text_and_subject_are_not():
+    context = {**TEMPLATES["content_ready"].sample, "content_title": '<b>Newton\'s</b> & "laws"'}
+    email = render_email("content_ready", context)
+    assert email.subject == 'Your video is ready: <b>Newton\'s</b> & "laws"'
+    assert '<b>Newton\'s</b> & "laws"' in email.text
+    assert "&lt;b&gt;Newton&#39;s&lt;/b&gt; &amp; &#34;laws&#34;" in email.html
+    assert "<b>Newton" not in email.html
+
+
+def test_a_link_cannot_break_out_of_its_attribute():
+    context = {**TEMPLATES["welcome_student"].sample, "login_url": 'https://x.test/?a=1&b="><script>'}
+    email = render_email("welcome_student", context)
+    assert 'href="https://x.test/?a=1&amp;b=&#34;&gt;&lt;script&gt;"' in email.html
+    assert "<script>" not in email.html
+
+
+def test_a_subject_stays_on_one_line_whatever_the_context():
+    context = {**TEMPLATES["content_ready"].sample, "content_title": "Line one\r\nBcc: victim@example.com"}
+    assert render_email("content_ready", context).subject == "Your video is ready: Line one Bcc: victim@example.com"
+
+
+def test_an_unsubscribe_link_replaces_the_service_email_notice():
+    context = {**TEMPLATES["content_ready"].sample, "unsubscribe_url": "https://app.vividly.edu/u/1"}
+    email = render_email("content_ready", context)
+    assert "Unsubscribe: https://app.vividly.edu/u/1" in email.text
+    assert '<a href="https://app.vividly.edu/u/1"' in email.html
+    assert "service email" not in email.text

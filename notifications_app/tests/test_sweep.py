@@ -1,0 +1,314 @@
+"""Nothing accepted is lost: a lost enqueue or a dead worker delays an email, never drops it."""
+
+import contextlib
+import io
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+from django_rq.workers import get_worker
+from rq import SimpleWorker
+
+from notifications_app.models import DeliveryAttempt, Notification, Outcome, ProviderEvent, Status
+from notifications_app.queueing import SENDING_LEASE_SECONDS, queue
+from notifications_app.registry import TEMPLATES
+from notifications_app.tests.conftest import drain, send
+from vividly.redis_guard import client, reset_breakers
+from vividly.settings.base import redis_cache
+from vividly.testing.redis_server import RedisServer
+from vividly.testing.sendgrid import Reply, SendGridStandIn
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BASE_DIR = Path(django_settings.BASE_DIR)
+
+
+def sweep(*args: str) -> str:
+    out = io.StringIO()
+    call_command("requeue_stuck_notifications", *args, stdout=out)
+    return out.getvalue().strip()
+
+
+def lost(minutes_ago: float = 10, **fields) -> Notification:
+    """Save a queued notification whose job never reached Redis."""
+    then = timezone.now() - timedelta(minutes=minutes_ago)
+    sample = TEMPLATES["welcome_student"].sample
+    return Notification.objects.create(
+        to="maya@example.edu", template="welcome_student", context=sample, status_changed_at=then, **fields
+    )
+
+
+def abandoned(seconds_ago: float) -> Notification:
+    """A row whose worker died during the provider call: `sending`, with a `started` attempt."""
+    notification = lost(status=Status.SENDING, attempts=1)
+    Notification.objects.filter(pk=notification.pk).update(
+        status_changed_at=timezone.now() - timedelta(seconds=seconds_ago)
+    )
+    DeliveryAttempt.objects.create(notification=notification, number=1)
+    return notification
+
+
+def queued_total() -> int:
+    return sum(queue(name).count for name in ("high", "default", "low"))
+
+
+def test_a_send_while_redis_is_down_is_saved_and_swept_once_redis_is_back(sendgrid, service_client, settings, caplog):
+    server = RedisServer().start()
+    settings.CACHES = {**settings.CACHES, "state": redis_cache(f"{server.url}/0", prefix="vividly:state", timeout=None)}
+    server.stop()
+    sample = TEMPLATES["password_reset"].sample
+    with caplog.at_level(logging.WARNING, logger="vividly.notifications"):
+        response = service_client.post(
+            "/internal/v1/notifications/send",
+            {"to": "maya@example.edu", "template": "password_reset", "context": sample},
+            format="json",
+        )
+    try:
+        assert response.status_code == 202
+        notification = Notification.objects.get(pk=response.json()["id"])
+        assert notification.status == Status.QUEUED
+        assert "the sweep will" in caplog.text
+
+        server.start()
+        reset_breakers()
+        assert queued_total() == 0  # the job never reached Redis
+        assert sweep("--older-than", "0") == "requeued 1 notification(s)"
+        drain()
+        notification.refresh_from_db()
+        assert notification.status == Status.SENT and notification.attempts == 1
+        # Sweeping again finds nothing: delivered exactly once.
+        assert sweep("--older-than", "0") == "requeued 0 notification(s)"
+        drain()
+        assert len(sendgrid.payloads) == 1
+    finally:
+        server.stop()
+
+
+def test_the_sweep_waits_for_older_than_after_the_last_change(sendgrid):
+    fresh, old = lost(minutes_ago=1), lost(minutes_ago=10)
+    assert sweep("--older-than", "300") == "requeued 1 notification(s)"
+    assert [job.args[0] for job in queue("default").get_jobs()] == [str(old.pk)]
+    # Requeued means due now: the next sweep gives that job a full period before repeating.
+    assert sweep("--older-than", "300") == "requeued 0 notification(s)"
+    drain()
+    assert {n.pk: n.status for n in Notification.objects.all()} == {fresh.pk: Status.QUEUED, old.pk: Status.SENT}
+
+
+def test_the_sweep_respects_a_scheduled_retry_time(sendgrid):
+    retry_at = timezone.now() + timedelta(minutes=5)
+    lost(minutes_ago=30, next_attempt_at=retry_at)
+    assert sweep("--older-than", "60") == "requeued 0 notification(s)"
+    Notification.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
+    assert sweep("--older-than", "60") == "requeued 1 notification(s)"
+
+
+def test_the_default_age_is_email_stuck_after_seconds(settings):
+    settings.EMAIL_STUCK_AFTER_SECONDS = 900
+    lost(minutes_ago=10)
+    assert sweep() == "requeued 0 notification(s)"
+    settings.EMAIL_STUCK_AFTER_SECONDS = 300
+    assert sweep() == "requeued 1 notification(s)"
+
+
+def test_an_abandoned_sending_row_is_sent_again_once(sendgrid):
+    notification = abandoned(seconds_ago=SENDING_LEASE_SECONDS + 5)
+    assert sweep("--older-than", "60") == "requeued 1 notification(s)"
+    drain()
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and notification.attempts == 2
+    attempts = DeliveryAttempt.objects.filter(notification=notification)
+    assert [a.outcome for a in attempts] == [Outcome.ABANDONED, Outcome.SENT]
+    assert len(sendgrid.payloads) == 1
+
+
+def test_a_sending_row_is_left_alone_while_its_job_may_still_run(sendgrid):
+    abandoned(seconds_ago=SENDING_LEASE_SECONDS - 30)
+    assert sweep("--older-than", "0") == "requeued 0 notification(s)"
+    assert Notification.objects.get().status == Status.SENDING
+
+
+def test_an_abandoned_row_the_provider_reported_on_is_not_sent_again(sendgrid):
+    notification = abandoned(seconds_ago=SENDING_LEASE_SECONDS + 5)
+    ProviderEvent.objects.create(notification=notification, event_type="unknown", dedupe_key="x")
+    assert sweep("--older-than", "0") == "requeued 0 notification(s)"
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and notification.sent_at is not None
+    assert DeliveryAttempt.objects.get().outcome == Outcome.SENT
+    drain()
+    assert sendgrid.payloads == []
+
+
+def test_finished_rows_are_never_swept():
+    for status in (Status.SENT, Status.DELIVERED, Status.FAILED, Status.BOUNCED, Status.SUPPRESSED):
+        lost(minutes_ago=60, status=status)
+    assert sweep("--older-than", "0") == "requeued 0 notification(s)"
+
+
+def test_the_worker_sweeps_from_its_maintenance_loop_and_one_worker_per_interval(settings):
+    settings.EMAIL_SWEEP_INTERVAL_SECONDS = 60
+    first, second = get_worker("high", "default", "low"), get_worker("high", "default", "low")
+    assert first.dequeue_timeout == 60  # not RQ's 405 s: the loop must come round to sweep
+    assert first.should_run_maintenance_tasks
+    lost()
+    assert first.sweep() == 1
+    lost()
+    assert second.sweep() == 0  # the other worker swept within the interval
+    assert not first.sweep_due
+    assert queued_total() == 1
+
+
+def test_no_database_connection_is_open_when_rq_may_fork_its_scheduler(monkeypatch):
+    open_at_fork: list[bool] = []
+    monkeypatch.setattr(
+        SimpleWorker, "run_maintenance_tasks", lambda self: open_at_fork.append(connection.connection is not None)
+    )
+    worker = get_worker("high", "default", "low")
+    Notification.objects.count()  # a job or a sweep left the connection open
+    worker.run_maintenance_tasks()  # RQ's part restarts a dead scheduler: a fork
+    assert open_at_fork == [False]
+
+
+def test_routine_heartbeats_are_sent_at_most_once_a_second():
+    worker = get_worker("high", "default", "low")
+    worker.heartbeat()
+    first = worker.last_heartbeat
+    worker.heartbeat()  # RQ calls it again around every job
+    assert worker.last_heartbeat == first
+    assert client("state").ttl(worker.key) > 400  # the worker's TTL: minutes
+    worker.heartbeat(100)  # one that sets a job's TTL always goes through
+    assert worker.last_heartbeat > first and client("state").ttl(worker.key) <= 100
+
+
+def test_jobs_reuse_one_open_provider_connection(sendgrid):
+    for n in range(3):
+        send(to=f"s{n}@example.edu")
+    drain()
+    assert len(sendgrid.payloads) == 3
+    assert sendgrid.connections == 1  # HTTP keep-alive: no new TCP (TLS, with SendGrid) per email
+
+
+# --- real `manage.py rqworker` processes ----------------------------------------------
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def process_tree(pid: int) -> list[int]:
+    """Return `pid` and all its descendants (Linux /proc). Not the process group: RQ's
+    forking worker puts each work horse in a group of its own (os.setpgrp)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending += children.get(current, [])
+    return tree
+
+
+def alive(pid: int) -> bool:
+    """Return True while `pid` runs (a killed process not yet reaped is a zombie: dead)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def kill_tree(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    for pid in process_tree(process.pid):
+        with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
+            os.kill(pid, sig)
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def rqworker(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start `manage.py rqworker high default low --with-scheduler`, as the contract runs it."""
+    started: list[subprocess.Popen] = []
+
+    def start(sendgrid: SendGridStandIn, **env: str) -> subprocess.Popen:
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "notifications_app.tests.worker_settings",
+            "WORKER_DATABASE_URL": database_url(),
+            "SENDGRID_API_KEY": sendgrid.api_key,
+            "SENDGRID_API_URL": sendgrid.api_url,
+            **env,
+        }
+        with open(tmp_path / f"worker-{len(started)}.log", "w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"],
+                cwd=BASE_DIR,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        kill_tree(process)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        time.sleep(0.1)
+
+
+def test_the_running_worker_sweeps_by_itself(sendgrid, rqworker):
+    notification = lost(minutes_ago=1)  # queued, but its job was lost
+    worker = rqworker(sendgrid, EMAIL_SWEEP_INTERVAL_SECONDS="1", EMAIL_STUCK_AFTER_SECONDS="2")
+    wait_until(lambda: Notification.objects.get(pk=notification.pk).status == Status.SENT, what="the sweep")
+    os.killpg(worker.pid, signal.SIGTERM)
+    assert worker.wait(timeout=15) == 0
+    assert len(sendgrid.payloads) == 1
+
+
+def test_a_worker_killed_during_the_provider_call_leaves_a_row_the_sweep_sends_once_more(sendgrid, rqworker):
+    sendgrid.script(Reply.hang(20))
+    worker = rqworker(sendgrid)
+    notification = send()
+    wait_until(lambda: len(sendgrid.received) == 1, what="the provider call")
+    processes = process_tree(worker.pid)
+    kill_tree(worker)  # the machine dies: the worker and its scheduler at once
+    assert len(processes) >= 2
+    wait_until(lambda: not any(alive(pid) for pid in processes), timeout=5, what="the processes to die")
+
+    notification.refresh_from_db()
+    assert notification.status == Status.SENDING and notification.attempts == 1
+    assert DeliveryAttempt.objects.get().outcome == Outcome.STARTED
+    # Its job is gone with the worker; once the lease is over the sweep takes it back.
+    Notification.objects.update(status_changed_at=timezone.now() - timedelta(seconds=SENDING_LEASE_SECONDS + 1))
+    assert sweep("--older-than", "0") == "requeued 1 notification(s)"
+    drain()
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and notification.attempts == 2
+    assert [a.outcome for a in DeliveryAttempt.objects.all()] == [Outcome.ABANDONED, Outcome.SENT]
+    # The one repeat the contract allows: the provider may have accepted the first call.
+    assert len(sendgrid.payloads) == 2

@@ -1,0 +1,254 @@
+"""SendGrid's event webhook through anymail: authenticated, recorded once, statuses only move forward."""
+
+import base64
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from notifications_app.delivery import record_sent
+from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Status, Suppression
+from notifications_app.registry import TEMPLATES
+from notifications_app.selectors import address_is_suppressed
+from notifications_app.tests.conftest import drain, send
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOK = "/anymail/sendgrid/tracking/"
+SECRET = "sendgrid:hook-secret"
+T0 = 1_760_000_000
+
+
+@pytest.fixture(autouse=True)
+def webhook_secret(settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+
+
+@pytest.fixture
+def sent() -> Notification:
+    return Notification.objects.create(
+        to="maya@example.edu",
+        template="welcome_student",
+        context=TEMPLATES["welcome_student"].sample,
+        status=Status.SENT,
+        attempts=1,
+        provider_message_id=str(uuid.uuid4()),
+    )
+
+
+def sg_event(notification: Notification, event: str, at: int = T0, **extra) -> dict:
+    """An event as SendGrid posts it: our custom args (metadata) merged into it."""
+    return {
+        "email": notification.to,
+        "timestamp": at,
+        "event": event,
+        "sg_event_id": uuid.uuid4().hex,  # SendGrid changes it when it repeats an event
+        "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+        "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
+        "anymail_id": notification.provider_message_id,
+        "notification_id": str(notification.pk),
+        "category": [notification.template],
+        **extra,
+    }
+
+
+def basic(credentials: str) -> str:
+    return "Basic " + base64.b64encode(credentials.encode()).decode()
+
+
+def post(client, events: list[dict], credentials: str | None = SECRET, **headers):
+    if credentials:
+        headers["HTTP_AUTHORIZATION"] = basic(credentials)
+    return client.post(WEBHOOK, data=json.dumps(events), content_type="application/json", **headers)
+
+
+def status_of(notification: Notification) -> str:
+    notification.refresh_from_db()
+    return notification.status
+
+
+def test_a_delivered_event_moves_the_status_and_is_listed(client, service_client, sent):
+    assert post(client, [sg_event(sent, "processed", T0), sg_event(sent, "delivered", T0 + 5)]).status_code == 200
+    assert status_of(sent) == Status.DELIVERED
+    assert sent.delivered_at == datetime.fromtimestamp(T0 + 5, tz=UTC)
+    data = service_client.get(f"/internal/v1/notifications/{sent.pk}/status").json()
+    assert data["status"] == "delivered"
+    assert [event["type"] for event in data["events"]] == ["queued", "delivered"]
+    assert data["events"][1]["occurred_at"] == "2025-10-09T08:53:25Z"
+    record = ProviderEvent.objects.get(event_type="delivered")
+    assert record.payload["sg_message_id"].startswith("14c5d75ce93") and record.recipient == "maya@example.edu"
+
+
+def test_repeated_events_are_recorded_once(client, sent):
+    delivered = sg_event(sent, "delivered")
+    for _ in range(3):
+        # SendGrid retries the post; each retry carries a new sg_event_id.
+        assert post(client, [{**delivered, "sg_event_id": uuid.uuid4().hex}]).status_code == 200
+    assert ProviderEvent.objects.filter(notification=sent).count() == 1
+    assert status_of(sent) == Status.DELIVERED
+
+
+def test_distinct_events_of_one_type_are_all_kept(client, sent):
+    opens = [sg_event(sent, "open", T0 + n, useragent="Mozilla/5.0") for n in range(3)]
+    post(client, opens)
+    assert ProviderEvent.objects.filter(event_type="opened").count() == 3
+
+
+def test_a_late_event_never_moves_the_status_back(client, sent):
+    post(client, [sg_event(sent, "delivered", T0 + 10)])
+    post(client, [sg_event(sent, "processed", T0), sg_event(sent, "deferred", T0 + 2, attempt="1")])
+    assert status_of(sent) == Status.DELIVERED
+    assert ProviderEvent.objects.filter(notification=sent).count() == 3
+
+
+def test_bounced_and_rejected_are_final(client, sent):
+    post(client, [sg_event(sent, "bounce", T0, type="bounce", status="5.1.1", reason="550 no such user")])
+    post(client, [sg_event(sent, "delivered", T0 + 1), sg_event(sent, "open", T0 + 2)])
+    assert status_of(sent) == Status.BOUNCED
+    assert "550 no such user" in sent.last_error
+
+
+def test_an_open_proves_delivery_when_the_delivered_event_is_late(client, sent):
+    post(client, [sg_event(sent, "open", T0 + 60)])
+    assert status_of(sent) == Status.DELIVERED and sent.delivered_at is None
+    post(client, [sg_event(sent, "delivered", T0)])
+    sent.refresh_from_db()
+    assert sent.delivered_at == datetime.fromtimestamp(T0, tz=UTC)
+
+
+def test_a_provider_event_overrides_our_own_failed_verdict(client, sent):
+    # Our last call timed out (failed), yet SendGrid had accepted it and delivered it.
+    Notification.objects.filter(pk=sent.pk).update(status=Status.FAILED, sent_at=None)
+    post(client, [sg_event(sent, "delivered")])
+    assert status_of(sent) == Status.DELIVERED and sent.sent_at is not None
+
+
+def test_an_event_that_arrives_while_the_worker_waits_is_kept(client, sent):
+    Notification.objects.filter(pk=sent.pk).update(status=Status.SENDING, provider_message_id="")
+    attempt = DeliveryAttempt.objects.create(notification=sent, number=1)
+    post(client, [sg_event(sent, "delivered", anymail_id="from-the-event")])
+    record_sent(sent, attempt, message_id="from-the-call", http_status=202, duration_ms=5)
+    assert status_of(sent) == Status.DELIVERED
+    assert sent.provider_message_id == "from-the-event"
+
+
+def test_an_event_without_our_metadata_is_found_by_message_id(client, sent):
+    event = sg_event(sent, "delivered")
+    del event["notification_id"]
+    post(client, [event])
+    assert status_of(sent) == Status.DELIVERED
+
+
+def test_events_for_unknown_messages_are_ignored(client, sent):
+    stranger = {**sg_event(sent, "delivered"), "anymail_id": "someone-else", "notification_id": str(uuid.uuid4())}
+    assert post(client, [stranger, {**stranger, "notification_id": "not-a-uuid"}]).status_code == 200
+    assert not ProviderEvent.objects.exists()
+
+
+def test_a_hard_bounce_suppresses_the_address(client, sent):
+    post(client, [sg_event(sent, "bounce", type="bounce", status="5.1.1", reason="550 5.1.1 unknown user")])
+    suppression = Suppression.objects.get()
+    assert (suppression.address, suppression.reason, suppression.notification_id) == (
+        "maya@example.edu",
+        "hard_bounce",
+        sent.pk,
+    )
+    assert "unknown user" in suppression.detail
+    assert address_is_suppressed("Maya@Example.edu")  # what the worker checks before sending
+
+
+def test_a_blocked_bounce_does_not_suppress(client, sent):
+    post(client, [sg_event(sent, "bounce", type="blocked", reason="IP temporarily blocked")])
+    assert status_of(sent) == Status.BOUNCED
+    assert not Suppression.objects.exists()
+
+
+def test_a_drop_for_a_bounced_address_rejects_and_suppresses(client, sent):
+    post(client, [sg_event(sent, "dropped", reason="Bounced Address")])
+    assert status_of(sent) == Status.REJECTED
+    assert Suppression.objects.get().reason == "rejected_bounced"
+
+
+@pytest.mark.parametrize("credentials", [None, "sendgrid:wrong", "other:hook-secret"])
+def test_forged_posts_without_the_basic_credentials_are_refused(client, sent, credentials):
+    assert post(client, [sg_event(sent, "delivered")], credentials=credentials).status_code == 400
+    assert not ProviderEvent.objects.exists()
+    assert status_of(sent) == Status.SENT
+
+
+class TestSignedWebhook:
+    @pytest.fixture(autouse=True)
+    def signing_key(self, settings):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        public = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        settings.ANYMAIL = {
+            **settings.ANYMAIL,
+            "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": base64.b64encode(public).decode(),
+        }
+
+    def signed_post(self, client, events: list[dict], *, tamper: bool = False, key=None):
+        body = json.dumps(events).encode()
+        timestamp = str(int(time.time()))
+        signature = (key or self.key).sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        if tamper:
+            body = body.replace(b"delivered", b"bounce")
+        return client.post(
+            WEBHOOK,
+            data=body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=basic(SECRET),
+            HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE=base64.b64encode(signature).decode(),
+            HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_TIMESTAMP=timestamp,
+        )
+
+    def test_a_correctly_signed_post_is_accepted(self, client, sent):
+        assert self.signed_post(client, [sg_event(sent, "delivered")]).status_code == 200
+        assert status_of(sent) == Status.DELIVERED
+
+    def test_a_tampered_body_is_refused(self, client, sent):
+        assert self.signed_post(client, [sg_event(sent, "delivered")], tamper=True).status_code == 400
+        assert not ProviderEvent.objects.exists()
+
+    def test_another_key_is_refused(self, client, sent):
+        other = ec.generate_private_key(ec.SECP256R1())
+        assert self.signed_post(client, [sg_event(sent, "delivered")], key=other).status_code == 400
+
+    def test_an_unsigned_post_is_refused_even_with_basic_credentials(self, client, sent):
+        assert post(client, [sg_event(sent, "delivered")]).status_code == 400
+        assert status_of(sent) == Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_echoing_a_real_send_find_their_notification(client, sendgrid):
+    notification = send()
+    drain()
+    [payload] = sendgrid.payloads
+    # What SendGrid posts back: the personalization's and the message's custom args.
+    echoed = {**payload["custom_args"], **payload["personalizations"][0]["custom_args"]}
+    event = {"email": "maya@example.edu", "timestamp": T0, "event": "delivered", "sg_event_id": "e1", **echoed}
+    assert post(client, [event]).status_code == 200
+    assert status_of(notification) == Status.DELIVERED
+    assert notification.provider_message_id == echoed["anymail_id"]
+
+
+@pytest.mark.parametrize(
+    ("settings_anymail", "warned"),
+    [
+        ({"SENDGRID_API_KEY": ""}, False),  # local .eml mode: no webhook in use
+        ({"SENDGRID_API_KEY": "SG.x"}, True),
+        ({"SENDGRID_API_KEY": "SG.x", "WEBHOOK_SECRET": SECRET}, False),
+        ({"SENDGRID_API_KEY": "SG.x", "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": "MFkw"}, False),
+    ],
+)
+def test_deploy_check_warns_about_an_open_webhook(settings, settings_anymail, warned):
+    from django.core.checks import run_checks
+
+    settings.ANYMAIL = settings_anymail
+    ids = [message.id for message in run_checks(include_deployment_checks=True)]
+    assert ("notifications.W001" in ids) is warned

@@ -1,0 +1,158 @@
+"""Record provider events once each and move a notification's status forward only.
+
+Ranks decide "forward": queued < sending = failed < sent < deferred < delivered <
+bounced = rejected. `failed` is our own conclusion after a call whose answer never came
+or a permanent error; a provider event saying the email was accepted or delivered is
+better evidence, so events move `failed` forward. `bounced` and `rejected` are final, and
+a suppressed notification was never sent, so no event changes it.
+"""
+
+import hashlib
+import logging
+import uuid
+from typing import Any
+
+from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+
+logger = logging.getLogger("vividly.notifications")
+
+RANK = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.FAILED: 1,
+    Status.SENT: 2,
+    Status.DEFERRED: 3,
+    Status.DELIVERED: 4,
+    Status.BOUNCED: 5,
+    Status.REJECTED: 5,
+}
+FINAL = {Status.BOUNCED, Status.REJECTED, Status.SUPPRESSED}
+
+# The status an event proves. An open, a click or a complaint happened in the inbox,
+# so the email was delivered even if the `delivered` event is late or lost.
+STATUS_FOR_EVENT = {
+    EventType.QUEUED: Status.SENT,
+    EventType.SENT: Status.SENT,
+    EventType.DEFERRED: Status.DEFERRED,
+    EventType.DELIVERED: Status.DELIVERED,
+    EventType.OPENED: Status.DELIVERED,
+    EventType.CLICKED: Status.DELIVERED,
+    EventType.COMPLAINED: Status.DELIVERED,
+    EventType.UNSUBSCRIBED: Status.DELIVERED,
+    EventType.BOUNCED: Status.BOUNCED,
+    EventType.REJECTED: Status.REJECTED,
+}
+
+
+def event_notification(event: AnymailTrackingEvent) -> Notification | None:
+    """Return the notification an event is about: by our metadata, else by the provider's message id."""
+    notification_id = (event.metadata or {}).get("notification_id")
+    if notification_id:
+        try:
+            return Notification.objects.filter(pk=uuid.UUID(str(notification_id))).first()
+        except ValueError:
+            return None
+    if event.message_id:
+        return Notification.objects.filter(provider_message_id=event.message_id).first()
+    return None
+
+
+def dedupe_key(event: AnymailTrackingEvent, notification: Notification) -> str:
+    """Return what identifies one event across SendGrid's repeats (sg_event_id changes between them)."""
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    parts = [
+        event.message_id or str(notification.pk),
+        str(raw.get("event", event.event_type)),
+        event.timestamp.isoformat() if event.timestamp else "",
+        (event.recipient or "").lower(),
+        event.click_url or "",
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def suppression_reason(event: AnymailTrackingEvent) -> str | None:
+    """Return why this event means "never send to this address again", or None.
+
+    A hard bounce does; SendGrid's `blocked` bounce type is a temporary refusal and does not.
+    A drop because the address bounced before or is invalid does too.
+    """
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    if event.event_type == EventType.BOUNCED and raw.get("type", "bounce") == "bounce":
+        return "hard_bounce"
+    if event.event_type == EventType.REJECTED and event.reject_reason in (RejectReason.BOUNCED, RejectReason.INVALID):
+        return f"rejected_{event.reject_reason}"
+    return None
+
+
+def suppression_create(
+    *, address: str, reason: str, detail: str = "", notification: Notification | None = None
+) -> Suppression:
+    """Suppress `address`: later sends to it are accepted with status `suppressed` and never sent."""
+    suppression, _ = Suppression.objects.get_or_create(
+        address=address.lower(), defaults={"reason": reason, "detail": detail[:2000], "notification": notification}
+    )
+    return suppression
+
+
+def advance(notification: Notification, event: AnymailTrackingEvent, occurred_at: Any) -> list[str]:
+    """Apply an event to a locked notification row; return the fields changed."""
+    changed: list[str] = []
+    target = STATUS_FOR_EVENT.get(event.event_type)
+    current = notification.status
+    if target and current not in FINAL and RANK[target] > RANK[current]:
+        notification.status, notification.status_changed_at = target, timezone.now()
+        changed += ["status", "status_changed_at"]
+        if target in (Status.BOUNCED, Status.REJECTED):
+            notification.last_error = str(event.mta_response or event.reject_reason or event.event_type)[:2000]
+            changed.append("last_error")
+    if event.event_type == EventType.DELIVERED and notification.delivered_at is None:
+        notification.delivered_at = occurred_at
+        changed.append("delivered_at")
+    if target not in (None, Status.REJECTED) and notification.sent_at is None and current != Status.SUPPRESSED:
+        # The provider accepted it even if our worker never recorded the answer.
+        notification.sent_at = occurred_at
+        changed.append("sent_at")
+    if event.message_id and not notification.provider_message_id:
+        notification.provider_message_id = event.message_id
+        changed.append("provider_message_id")
+    return changed
+
+
+def provider_event_record(*, event: AnymailTrackingEvent) -> ProviderEvent | None:
+    """Record one tracking event and apply it; None when it is a repeat or not ours."""
+    notification = event_notification(event)
+    if notification is None:
+        logger.info("tracking event %s for an unknown message %s ignored", event.event_type, event.message_id)
+        return None
+    occurred_at = event.timestamp or timezone.now()
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = ProviderEvent.objects.create(
+                    notification=notification,
+                    event_type=event.event_type,
+                    provider_event_id=event.event_id or "",
+                    provider_message_id=event.message_id or "",
+                    recipient=event.recipient or "",
+                    occurred_at=event.timestamp,
+                    payload=raw,
+                    dedupe_key=dedupe_key(event, notification),
+                )
+        except IntegrityError:
+            return None  # SendGrid repeated an event we already have
+        locked = Notification.objects.select_for_update().get(pk=notification.pk)
+        if changed := advance(locked, event, occurred_at):
+            locked.save(update_fields=changed)
+        if reason := suppression_reason(event):
+            suppression_create(
+                address=event.recipient or locked.to,
+                reason=reason,
+                detail=str(event.mta_response or event.description or ""),
+                notification=locked,
+            )
+    return record
