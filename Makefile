@@ -4,13 +4,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test lint bench clean
+.PHONY: help install install-dev run test lint bench demo clean
 
 help:
 	@echo "make run    - install, migrate, seed demo data, start Redis if needed, web + worker"
 	@echo "make test   - install (with test tools) and run the whole test suite"
 	@echo "make lint   - ruff"
 	@echo "make bench  - measure requests/s, p50, p99 per scenario against a bare Django baseline"
+	@echo "make demo   - watch the whole story run against a fresh web + worker + SendGrid stand-in"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -40,6 +41,9 @@ lint: install-dev
 
 bench: install-dev
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+demo: install-dev
+	$(PY) -m vividly.demo.walkthrough
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -42,7 +42,8 @@ STORAGES = {
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# MD5 keeps the tests fast; PBKDF2 is there to make passwords for the real server in end-to-end tests.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
