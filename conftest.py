@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from cache_app.stats import buffer as stats_buffer
+from delivery_app.selectors import visible_memo
 from vividly.accounts.services import forget_validated_tokens
 from vividly.accounts.tests.factories import (
     ClassroomFactory,
@@ -23,6 +24,7 @@ def clean_redis():
     """Flush the test-only Redis databases before each test, and close breakers."""
     reset_breakers()
     forget_validated_tokens()
+    visible_memo.clear()  # primary keys are reused between tests
     stats_buffer.discard()  # waits for a flush in flight, so nothing lands after the flushdb
     for alias in ("hot", "state"):
         client(alias).flushdb()

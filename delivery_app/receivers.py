@@ -4,10 +4,14 @@ import logging
 from typing import Any
 
 import django_rq
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from cache_app.signals import content_stored
-from delivery_app import jobs
+from cache_app.signals import content_invalidated, content_stored
+from delivery_app import jobs, url_cache
+from delivery_app.models import ContentRequest
+from delivery_app.selectors import visible_memo
+from vividly.accounts.models import Enrollment
 from vividly.redis_guard import OUTAGE_ERRORS
 
 logger = logging.getLogger("delivery_app")
@@ -15,6 +19,7 @@ logger = logging.getLogger("delivery_app")
 
 @receiver(content_stored, dispatch_uid="delivery_app.content_stored")
 def content_became_available(*, cache_key: str, metadata: dict[str, Any], **kwargs: Any) -> None:
+    url_cache.forget([cache_key])  # its assets may have moved
     title = str(metadata.get("title", ""))
     try:
         # Off the store's request path: there may be a classroom of students to email.
@@ -22,3 +27,15 @@ def content_became_available(*, cache_key: str, metadata: dict[str, Any], **kwar
     except OUTAGE_ERRORS as exc:
         logger.warning("queue unavailable, marking requests for %s ready inline: %s", cache_key, exc)
         jobs.mark_requests_ready(cache_key, title)
+
+
+@receiver(content_invalidated, dispatch_uid="delivery_app.content_invalidated")
+def content_went_away(*, cache_keys: list[str], **kwargs: Any) -> None:
+    url_cache.forget(cache_keys)
+
+
+@receiver(post_delete, sender=ContentRequest, dispatch_uid="delivery_app.request_deleted")
+@receiver(post_delete, sender=Enrollment, dispatch_uid="delivery_app.enrollment_deleted")
+def access_withdrawn(**kwargs: Any) -> None:
+    """Forget remembered access in this process (others forget within seconds)."""
+    visible_memo.clear()

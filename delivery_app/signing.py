@@ -3,10 +3,9 @@
 One interface (`UrlSigner.sign`), two implementations chosen by the `content` storage:
 a GoogleCloudStorage bucket gets GCS V4 signatures (local RSA with a key file, or IAM
 signBlob on Cloud Run/GKE); a local folder gets HMAC-signed links to /files/ that this
-service checks and serves. Signed URLs are cached for at most half their lifetime.
+service checks and serves.
 """
 
-import hashlib
 import logging
 import math
 import mimetypes
@@ -18,16 +17,12 @@ from typing import Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.files.storage import Storage, storages
 from django.core.signing import Signer
 from django.utils.crypto import constant_time_compare
 
-from vividly.redis_guard import RedisUnavailable, guarded
-
 logger = logging.getLogger("delivery_app")
 
-URL_CACHE_ALIAS = "default"
 FALLBACK_CONTENT_TYPES = {"video": "video/mp4", "audio": "audio/mpeg", "script": "text/plain; charset=utf-8"}
 
 
@@ -114,44 +109,3 @@ def signer() -> UrlSigner:
 def content_type_for(blob_name: str, asset_type: str) -> str:
     guessed, _ = mimetypes.guess_type(blob_name)
     return guessed or FALLBACK_CONTENT_TYPES[asset_type]
-
-
-def url_cache_key(signer_name: str, blob_name: str, content_type: str) -> str:
-    digest = hashlib.sha256(f"{blob_name}\n{content_type}".encode()).hexdigest()
-    return f"signed-url:{signer_name}:{digest}"
-
-
-def signed_urls_for(assets: list[tuple[str, str]]) -> list[SignedUrl]:
-    """Return a signed URL for each (blob name, content type), reusing cached ones.
-
-    A cached URL is reused only while at least half its lifetime remains; its true
-    remaining time is what callers report. One Redis round trip to read, one to write.
-    """
-    active = signer()
-    ttl = settings.SIGNED_URL_TTL
-    cache = caches[URL_CACHE_ALIAS]
-    keys = [url_cache_key(active.name, blob, content_type) for blob, content_type in assets]
-    try:
-        cached = guarded(URL_CACHE_ALIAS, cache.get_many, list(set(keys)))
-    except RedisUnavailable as exc:
-        logger.warning("signed URL cache unavailable, signing afresh: %s", exc)
-        cached = {}
-    results: list[SignedUrl] = []
-    fresh: dict[str, dict] = {}
-    for key, (blob, content_type) in zip(keys, assets, strict=True):
-        if key in cached:
-            results.append(SignedUrl(cached[key]["url"], datetime.fromtimestamp(cached[key]["expires_at"], UTC)))
-            continue
-        if key in fresh:
-            entry = fresh[key]
-            results.append(SignedUrl(entry["url"], datetime.fromtimestamp(entry["expires_at"], UTC)))
-            continue
-        signed = active.sign(blob, content_type=content_type, ttl=ttl)
-        fresh[key] = {"url": signed.url, "expires_at": signed.expires_at.timestamp()}
-        results.append(signed)
-    if fresh:
-        try:
-            guarded(URL_CACHE_ALIAS, cache.set_many, fresh, ttl // 2)
-        except RedisUnavailable as exc:
-            logger.warning("signed URLs not cached: %s", exc)
-    return results

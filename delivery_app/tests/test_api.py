@@ -292,3 +292,34 @@ def test_analytics_of_invisible_content_is_404(as_user, school):
     assert as_user(school["staff"]).get(f"/api/v1/content/{'e' * 64}/analytics").status_code == 404
     empty = as_user(school["teacher_a"]).get(f"/api/v1/content/{content['cache_key']}/analytics").json()
     assert empty["views"] == 0 and empty["completion_rate"] == 0.0
+
+
+def test_remembered_urls_are_forgotten_when_content_is_stored_again_or_invalidated(
+    as_user, school, service_client, django_capture_on_commit_callbacks
+):
+    content = stored_content()
+    requested(school["student_a"], content)
+    api = as_user(school["student_a"])
+    first = url_of(api, content["cache_key"]).json()["url"]
+    assert url_of(api, content["cache_key"]).json()["url"] == first  # remembered
+    triple = {k: content[k] for k in ("topic_id", "interest", "style")}
+    moved = {"title": "Recut", "duration_seconds": 120, "assets": {"video": {"720p": "recut/720p.mp4"}}}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            service_client.post("/internal/v1/cache/store", {**triple, "metadata": moved}, format="json").status_code
+            == 201
+        )
+    assert "/files/recut/720p.mp4?" in url_of(api, content["cache_key"]).json()["url"]
+    with django_capture_on_commit_callbacks(execute=True):
+        service_client.delete("/internal/v1/cache/invalidate", {"cache_key": content["cache_key"]}, format="json")
+    assert url_of(api, content["cache_key"]).status_code == 404
+
+
+def test_an_unenrolment_withdraws_a_teachers_access_at_once(as_user, school):
+    content = stored_content()
+    requested(school["student_a"], content)
+    teacher = as_user(school["teacher_a"])
+    assert url_of(teacher, content["cache_key"]).status_code == 200
+    assert url_of(teacher, content["cache_key"]).status_code == 200  # now remembered
+    school["teacher_a"].classrooms.first().enrollments.all().delete()
+    assert url_of(teacher, content["cache_key"]).status_code == 404
