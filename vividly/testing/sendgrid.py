@@ -58,6 +58,8 @@ class Received:
     path: str
     headers: dict[str, str]
     payload: Any
+    # When the request arrived (epoch seconds): rates are counted from these.
+    at: float = field(default_factory=time.time)
 
 
 def payload_errors(payload: Any) -> list[dict[str, Any]]:
@@ -83,8 +85,10 @@ def payload_errors(payload: Any) -> list[dict[str, Any]]:
 class SendGridStandIn:
     """A threaded HTTP server on a free loopback port; start() it or use it as a context manager."""
 
-    def __init__(self, api_key: str = "SG.test-key") -> None:
+    def __init__(self, api_key: str = "SG.test-key", delay: float = 0.0) -> None:
         self.api_key = api_key
+        # Seconds every reply waits unless a scripted one says otherwise (a provider's latency).
+        self.delay = delay
         self.received: list[Received] = []
         # TCP connections accepted: a client keeping its session open uses one.
         self.connections = 0
@@ -103,6 +107,11 @@ class SendGridStandIn:
         """Payloads posted to mail/send, in the order they arrived."""
         with self._lock:
             return [request.payload for request in self.received if request.path == "/v3/mail/send"]
+
+    def custom_args(self, name: str) -> list[Any]:
+        """Return the custom argument `name` of every mail/send payload, in arrival order
+        (our `notification_id`: count it to find an email sent twice)."""
+        return [(payload.get("custom_args") or {}).get(name) for payload in self.payloads if isinstance(payload, dict)]
 
     def script(self, *replies: Reply) -> None:
         """Answer the next requests with `replies`, in order; then 202 again."""
@@ -147,8 +156,8 @@ class SendGridStandIn:
                 except ValueError:
                     payload = raw.decode("utf-8", "replace")
                 reply = stand_in.next_reply(Received(self.path, dict(self.headers), payload))
-                if reply.delay:
-                    time.sleep(reply.delay)
+                if delay := reply.delay or stand_in.delay:
+                    time.sleep(delay)
                 body = b"" if reply.body is None else json.dumps(reply.body).encode()
                 try:
                     self.send_response(reply.status)
