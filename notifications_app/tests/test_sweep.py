@@ -14,7 +14,7 @@ from django_rq.workers import get_worker
 from rq import SimpleWorker
 
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, ProviderEvent, Status
-from notifications_app.queueing import SENDING_LEASE_SECONDS, queue
+from notifications_app.queueing import queue, sending_lease_seconds
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import drain, send
 from vividly.redis_guard import client, reset_breakers
@@ -114,7 +114,7 @@ def test_the_default_age_is_email_stuck_after_seconds(settings):
 
 
 def test_an_abandoned_sending_row_is_sent_again_once(sendgrid):
-    notification = abandoned(seconds_ago=SENDING_LEASE_SECONDS + 5)
+    notification = abandoned(seconds_ago=sending_lease_seconds() + 5)
     assert sweep("--older-than", "60") == "requeued 1 notification(s)"
     drain()
     notification.refresh_from_db()
@@ -125,13 +125,13 @@ def test_an_abandoned_sending_row_is_sent_again_once(sendgrid):
 
 
 def test_a_sending_row_is_left_alone_while_its_job_may_still_run(sendgrid):
-    abandoned(seconds_ago=SENDING_LEASE_SECONDS - 30)
+    abandoned(seconds_ago=sending_lease_seconds() - 30)
     assert sweep("--older-than", "0") == "requeued 0 notification(s)"
     assert Notification.objects.get().status == Status.SENDING
 
 
 def test_an_abandoned_row_the_provider_reported_on_is_not_sent_again(sendgrid):
-    notification = abandoned(seconds_ago=SENDING_LEASE_SECONDS + 5)
+    notification = abandoned(seconds_ago=sending_lease_seconds() + 5)
     ProviderEvent.objects.create(notification=notification, event_type="unknown", dedupe_key="x")
     assert sweep("--older-than", "0") == "requeued 0 notification(s)"
     notification.refresh_from_db()
@@ -216,7 +216,7 @@ def test_a_worker_killed_during_the_provider_call_leaves_a_row_the_sweep_sends_o
     assert notification.status == Status.SENDING and notification.attempts == 1
     assert DeliveryAttempt.objects.get().outcome == Outcome.STARTED
     # Its job is gone with the worker; once the lease is over the sweep takes it back.
-    Notification.objects.update(status_changed_at=timezone.now() - timedelta(seconds=SENDING_LEASE_SECONDS + 1))
+    Notification.objects.update(status_changed_at=timezone.now() - timedelta(seconds=sending_lease_seconds() + 1))
     assert sweep("--older-than", "0") == "requeued 1 notification(s)"
     drain()
     notification.refresh_from_db()
