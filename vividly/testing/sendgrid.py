@@ -12,6 +12,7 @@ held back longer than the client waits). Used by the tests and by `make bench`.
 """
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -60,6 +61,8 @@ class Received:
     payload: Any
     # When the request arrived (epoch seconds): rates are counted from these.
     at: float = field(default_factory=time.time)
+    # The status the stand-in answered (a client that gave up waiting never saw it).
+    status: int | None = None
 
 
 def payload_errors(payload: Any) -> list[dict[str, Any]]:
@@ -80,6 +83,15 @@ def payload_errors(payload: Any) -> list[dict[str, Any]]:
         if not isinstance(value, str):
             errors.append({"field": f"custom_args.{name}", "message": "Bad Request"})
     return errors
+
+
+class StandInServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client dying with its connection open (a SIGKILLed worker) is a scenario, not a bug.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class SendGridStandIn:
@@ -127,8 +139,13 @@ class SendGridStandIn:
     def next_reply(self, received: Received) -> Reply:
         with self._lock:
             self.received.append(received)
-            if self._replies:
-                return self._replies.pop(0)
+            scripted = self._replies.pop(0) if self._replies else None
+        reply = scripted or self.reply_to(received)
+        received.status = reply.status
+        return reply
+
+    def reply_to(self, received: Received) -> Reply:
+        """Answer as SendGrid would: 401 for a wrong key, 400 for a payload it refuses, else 202."""
         if received.headers.get("Authorization") != f"Bearer {self.api_key}":
             return Reply(401, {"errors": [{"field": None, "message": "The provided authorization grant is invalid."}]})
         if received.path != "/v3/mail/send":
@@ -175,8 +192,7 @@ class SendGridStandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = StandInServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(
             # A short poll interval makes stop() quick (it waits for the next poll).
             target=self._server.serve_forever,

@@ -35,6 +35,22 @@ def sg_event(notification: Notification, event: str, at: int = T0, **extra: Any)
     }
 
 
+def echoed_event(payload: dict, event: str, at: int | None = None, **extra: Any) -> dict:
+    """The event SendGrid posts about a mail/send `payload` it accepted: it echoes the
+    message's and the personalization's custom args (our notification id, anymail's id)."""
+    personalization = payload["personalizations"][0]
+    return {
+        "email": personalization["to"][0]["email"],
+        "timestamp": at or int(time.time()),
+        "event": event,
+        "sg_event_id": uuid.uuid4().hex,
+        "sg_message_id": uuid.uuid4().hex[:22] + ".filter0001",
+        **(payload.get("custom_args") or {}),
+        **(personalization.get("custom_args") or {}),
+        **extra,
+    }
+
+
 def basic(credentials: str) -> str:
     return "Basic " + base64.b64encode(credentials.encode()).decode()
 
