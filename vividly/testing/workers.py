@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -31,12 +31,22 @@ def scheduled_due_within(seconds: float) -> int:
     )
 
 
+@contextlib.contextmanager
+def signal_handlers_kept() -> Iterator[None]:
+    """Put back SIGINT and SIGTERM handlers after an RQ worker installed its own."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
 def drain(*, wait_for_scheduled: float = 5.0, timeout: float = 15.0) -> None:
     """Run the settings' worker class in burst mode, with its scheduler, until the queues are
     empty and no scheduled job (a retry) falls due within `wait_for_scheduled` seconds."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     deadline = time.monotonic() + timeout
-    try:
+    with signal_handlers_kept():
         while True:
             get_worker(*QUEUES).work(burst=True, with_scheduler=True, logging_level="WARNING")
             queued = sum(queue(name).count for name in QUEUES)
@@ -45,9 +55,12 @@ def drain(*, wait_for_scheduled: float = 5.0, timeout: float = 15.0) -> None:
             if time.monotonic() > deadline:
                 raise AssertionError(f"queues did not drain: {queued} queued")
             time.sleep(0.05)
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+
+
+def run_one_job() -> bool:
+    """Run at most one job that is due now (a scheduled retry included); return True if one ran."""
+    with signal_handlers_kept():
+        return get_worker(*QUEUES).work(burst=True, with_scheduler=True, max_jobs=1, logging_level="WARNING")
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "", poll: float = 0.1) -> None:
