@@ -102,6 +102,58 @@ def test_queue_redis_down_while_sends_are_accepted(service_client, sendgrid, rqw
     assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
 
 
+def test_queue_redis_restarted_while_the_worker_drains(service_client, sendgrid, rqworker, private_state_redis):
+    """Redis goes away between and around jobs (RQ's bookkeeping), not only while the worker waits.
+
+    RQ quits its work loop on such an error: the worker ended, and with it the sweep.
+    """
+    first_batch, during = 100, 20
+    sendgrid.delay = 0.02
+    worker = rqworker.start(sendgrid, TEST_REDIS_URL=private_state_redis.url, **FAST_SWEEP)
+    wait_until(lambda: Worker.count(connection=client("state")) == 1, what="the worker to start")
+    ids = accept_batch(service_client, first_batch)
+    wait_until(lambda: len(sendgrid.payloads) >= 30, timeout=20, what="the drain", poll=0.002)
+
+    private_state_redis.stop()
+    down_at = time.monotonic()
+    sent_when_stopped = len(sendgrid.payloads)
+    for number in range(during):
+        body = {"to": f"late{number}@example.edu", "template": TEMPLATE, "context": TEMPLATES[TEMPLATE].sample}
+        response = service_client.post(SEND, body, format="json")
+        assert response.status_code == 202
+        ids.append(response.json()["id"])
+    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_at)))
+    assert alive(worker.pid), "the worker must ride out the outage"
+
+    private_state_redis.start()
+    back_at = time.monotonic()
+    wait_until(lambda: unfinished() == 0, timeout=30, what="every email to be sent")
+    recovery_seconds = time.monotonic() - back_at
+
+    # RQ's scheduler process (retries wait in its registry) died with the connection; it is back.
+    def worker_and_scheduler_running() -> bool:
+        return sum(alive(pid) for pid in process_tree(worker.pid)) >= 2
+
+    wait_until(worker_and_scheduler_running, timeout=5, what="the scheduler to restart")
+
+    sent_ids = Counter(sendgrid.custom_args("notification_id"))
+    duplicates = sum(count - 1 for count in sent_ids.values())
+    report(
+        "queue_redis_restarted_mid_drain",
+        emails=len(ids),
+        accepted_during_outage=during,
+        sent_before_outage=sent_when_stopped,
+        outage_seconds=round(back_at - down_at, 2),
+        worker_survived=alive(worker.pid),
+        seconds_from_redis_back_to_all_sent=round(recovery_seconds, 2),
+        delivered_distinct=len(sent_ids),
+        emails_lost=len(set(ids) - set(sent_ids)),
+        duplicates=duplicates,
+    )
+    assert set(sent_ids) == set(ids) and duplicates == 0
+    assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
 def accept_batch(service_client, n: int) -> list[str]:
     """Accept `n` emails through the batch endpoint; return their ids."""
     recipients = [{"to": f"learner{number}@example.edu", "context": TEMPLATES[TEMPLATE].sample} for number in range(n)]
