@@ -17,7 +17,8 @@ from notifications_app.services import notification_send
 from tests.measurements import report
 from vividly.redis_guard import client
 from vividly.testing.sendgrid import Reply
-from vividly.testing.workers import QUEUES, run_one_job, wait_until
+from vividly.testing.sendgrid_webhook import SECRET, echoed_event, post
+from vividly.testing.workers import QUEUES, drain, run_one_job, scheduled_due_within, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -190,3 +191,29 @@ def test_the_global_rate_limit_holds_over_a_burst(service_client, sendgrid, rqwo
     scheduled = sum(queue(name).scheduled_job_registry.count for name in QUEUES)
     assert scheduled >= len(waiting)  # and each has its job scheduled for then
     assert not Notification.objects.filter(status__in=[Status.SENDING, Status.FAILED]).exists()
+
+
+def test_a_timed_out_call_is_not_sent_again_once_sendgrid_reports_it(client, sendgrid, settings):
+    """The other window for a repeat: SendGrid accepted a call whose answer never came.
+
+    The retry waits its delay; SendGrid's `processed` event, normally seconds away, moves
+    the row on meanwhile, and the retry's job finds nothing to claim.
+    """
+    settings.EMAIL_RETRY_DELAYS = [2, 2, 2]
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+    sendgrid.script(Reply.hang(1.5))  # 202, after the client gave up at 0.5 s
+    notification = send()
+    run_one_job()
+    notification.refresh_from_db()
+    assert notification.status == Status.QUEUED and notification.attempts == 1
+    assert DeliveryAttempt.objects.get().http_status is None
+
+    [payload] = sendgrid.payloads
+    assert post(client, [echoed_event(payload, "processed")]).status_code == 200
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and notification.sent_at is not None
+    drain()  # waits for the retry's job to fall due and runs it: it claims nothing
+    assert scheduled_due_within(3600) == 0
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and notification.attempts == 1
+    assert len(sendgrid.payloads) == 1
