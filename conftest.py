@@ -17,6 +17,7 @@ from vividly.accounts.tests.factories import (
 )
 from vividly.redis_guard import client, reset_breakers
 from vividly.testing.sendgrid import SendGridStandIn
+from vividly.testing.workers import WorkerProcesses
 
 
 @pytest.fixture(autouse=True)
@@ -153,3 +154,11 @@ def sendgrid(settings) -> Iterator[SendGridStandIn]:
 def fast_retries(settings) -> list[float]:
     settings.EMAIL_RETRY_DELAYS = [0.1, 0.1, 0.1]
     return settings.EMAIL_RETRY_DELAYS
+
+
+@pytest.fixture
+def rqworker(tmp_path) -> Iterator[WorkerProcesses]:
+    """Start real `rqworker` subprocesses (`rqworker.start(sendgrid, **env)`); all are killed after the test."""
+    workers = WorkerProcesses(tmp_path)
+    yield workers
+    workers.stop_all()

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 import django_rq
+from django.conf import settings
 from rq import Queue
 
 from notifications_app.models import Notification
@@ -18,12 +19,20 @@ from vividly.redis_guard import RedisUnavailable, client, guarded
 logger = logging.getLogger("vividly.notifications")
 
 DELIVER_JOB = "notifications_app.jobs.deliver_notification"
-# A send is one provider call bounded by anymail's REQUESTS_TIMEOUT; RQ kills the job
-# after this long. A row still `sending` after twice as long has no worker left on it.
-JOB_TIMEOUT_SECONDS = 60
-SENDING_LEASE_SECONDS = 2 * JOB_TIMEOUT_SECONDS
 # Failed jobs are kept for inspection in the dashboard, not for RQ's default of a year.
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
+
+
+def job_timeout_seconds() -> int:
+    """Return how long RQ lets a delivery job run: one provider call, bounded by anymail's
+    REQUESTS_TIMEOUT, and a few queries (EMAIL_JOB_TIMEOUT_SECONDS)."""
+    return settings.EMAIL_JOB_TIMEOUT_SECONDS
+
+
+def sending_lease_seconds() -> int:
+    """Return how long a `sending` row belongs to its job: twice the job's limit, after
+    which no worker can still be sending it and the sweep may take it back."""
+    return 2 * job_timeout_seconds()
 
 
 _queues: dict[tuple[str, int], Queue] = {}
@@ -58,7 +67,7 @@ def enqueue_deliveries(notifications: Iterable[Notification]) -> int:
                         Queue.prepare_data(
                             DELIVER_JOB,
                             args=(pk,),
-                            timeout=JOB_TIMEOUT_SECONDS,
+                            timeout=job_timeout_seconds(),
                             failure_ttl=FAILURE_TTL_SECONDS,
                         )
                         for pk in ids
@@ -85,7 +94,7 @@ def enqueue_delivery_in(notification: Notification, delay_seconds: float) -> boo
             timedelta(seconds=delay_seconds),
             DELIVER_JOB,
             str(notification.pk),
-            job_timeout=JOB_TIMEOUT_SECONDS,
+            job_timeout=job_timeout_seconds(),
             failure_ttl=FAILURE_TTL_SECONDS,
         )
     except RedisUnavailable as exc:

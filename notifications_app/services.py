@@ -28,7 +28,7 @@ from notifications_app.models import (
     ProviderEvent,
     Status,
 )
-from notifications_app.queueing import SENDING_LEASE_SECONDS, enqueue_deliveries
+from notifications_app.queueing import enqueue_deliveries, sending_lease_seconds
 from notifications_app.rate_limits import recipient_slot_take, whole_seconds
 from notifications_app.registry import TEMPLATES, template_spec
 from notifications_app.rendering import render_email
@@ -305,7 +305,7 @@ def stuck_notifications(*, older_than: float, now: Any) -> Any:
     """Return the rows still queued or sending `older_than` seconds after max(last state
     change, scheduled retry time); `sending` ones only once no job can still be running."""
     cutoff = now - timedelta(seconds=older_than)
-    lease_cutoff = now - timedelta(seconds=max(older_than, SENDING_LEASE_SECONDS))
+    lease_cutoff = now - timedelta(seconds=max(older_than, sending_lease_seconds()))
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=cutoff)
     stuck = Notification.objects.filter(due).filter(
         Q(status=Status.QUEUED, status_changed_at__lte=cutoff)
@@ -340,7 +340,7 @@ def notification_requeue(*, notification: Notification) -> bool:
     can still be running it, since requeueing a live send would send it twice.
     """
     now = timezone.now()
-    lease_cutoff = now - timedelta(seconds=SENDING_LEASE_SECONDS)
+    lease_cutoff = now - timedelta(seconds=sending_lease_seconds())
     rows = with_event_flag(
         Notification.objects.filter(pk=notification.pk).filter(
             Q(status=Status.QUEUED) | Q(status=Status.SENDING, status_changed_at__lte=lease_cutoff)

@@ -12,10 +12,17 @@ new connection to the provider (a TLS handshake per email with SendGrid). In one
 anymail's HTTP session and the database connection are reused from job to job. RQ still
 enforces each job's timeout (SIGALRM), and the database connection is handled as Django
 handles it around a request.
+
+Why a Redis outage does not end it: RQ quits its work loop on any error outside its
+dequeue wait, so losing Redis around a job (RQ's own bookkeeping before or after it)
+stopped the worker, and with it the sweep that recovers from exactly that outage. Every
+email's state is in the database; the sweep puts back whatever jobs the outage lost.
 """
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -26,7 +33,7 @@ from rq.queue import Queue
 from rq.utils import now
 
 from notifications_app.services import notifications_requeue_stuck
-from vividly.redis_guard import RedisUnavailable, client, guarded
+from vividly.redis_guard import OUTAGE_ERRORS, RedisUnavailable, client, guarded
 
 logger = logging.getLogger("vividly.notifications")
 
@@ -39,6 +46,17 @@ class SweepingWorker(SimpleWorker):
 
     last_swept_at: float | None = None
 
+    @contextmanager
+    def redis_outage_survived(self, during: str) -> Iterator[None]:
+        """Log a Redis outage in RQ's bookkeeping instead of letting it end the work loop.
+
+        RQ's dequeue then fails too, and waits for Redis with its own backoff.
+        """
+        try:
+            yield
+        except OUTAGE_ERRORS as exc:
+            logger.warning("worker %s: redis unavailable during %s: %s", self.name, during, exc)
+
     def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
         # RQ refreshes the worker's TTL (minutes long) with three round trips, three times
         # per job: a tenth of an email's time. Once a second is plenty. Heartbeats that set
@@ -46,7 +64,17 @@ class SweepingWorker(SimpleWorker):
         routine = timeout is None and pipeline is None and self.last_heartbeat is not None
         if routine and (now() - self.last_heartbeat).total_seconds() < HEARTBEAT_EVERY_SECONDS:
             return
-        super().heartbeat(timeout, pipeline)
+        with self.redis_outage_survived("a heartbeat"):
+            super().heartbeat(timeout, pipeline)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        with self.redis_outage_survived("the suspension check"):
+            super().check_for_suspension(burst)
+
+    def set_state(self, state: str, pipeline: Pipeline | None = None) -> None:
+        # RQ sets it first thing in its dequeue loop, before the part that waits for Redis.
+        with self.redis_outage_survived("a state change"):
+            super().set_state(state, pipeline)
 
     @property
     def dequeue_timeout(self) -> int:
@@ -67,9 +95,22 @@ class SweepingWorker(SimpleWorker):
         # RQ may fork its scheduler process here: a fork must never share our database socket.
         connections.close_all()
         if super().should_run_maintenance_tasks:
-            super().run_maintenance_tasks()
+            with self.redis_outage_survived("maintenance"):
+                super().run_maintenance_tasks()
         if self.sweep_due:
+            self.restart_dead_scheduler()
             self.sweep()
+
+    def restart_dead_scheduler(self) -> None:
+        """Start RQ's scheduler again if a Redis outage ended its process.
+
+        Retries and rate-limited sends wait in its registry; RQ itself looks only every ten
+        minutes. Only a scheduler this worker ran is restarted (a burst worker runs none).
+        """
+        process = self.scheduler._process if self.scheduler else None  # RQ's own check reads it too
+        if process is not None and not process.is_alive():
+            with self.redis_outage_survived("the scheduler's restart"):
+                self.scheduler.acquire_locks(auto_start=True)
 
     def sweep(self) -> int:
         """Requeue stuck notifications, unless another worker swept within the interval."""
@@ -95,6 +136,9 @@ class SweepingWorker(SimpleWorker):
         # What Django does around a request: drop a connection that broke or is too old.
         close_old_connections()
         try:
-            super().execute_job(job, queue)
+            # The job itself never raises for an outage (its Redis calls are guarded); what
+            # can is RQ's bookkeeping around it, and the row already says what happened.
+            with self.redis_outage_survived(f"the bookkeeping of job {job.id}"):
+                super().execute_job(job, queue)
         finally:
             close_old_connections()

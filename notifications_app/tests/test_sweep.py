@@ -1,19 +1,12 @@
 """Nothing accepted is lost: a lost enqueue or a dead worker delays an email, never drops it."""
 
-import contextlib
 import io
 import logging
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -21,17 +14,16 @@ from django_rq.workers import get_worker
 from rq import SimpleWorker
 
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, ProviderEvent, Status
-from notifications_app.queueing import SENDING_LEASE_SECONDS, queue
+from notifications_app.queueing import queue, sending_lease_seconds
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import drain, send
 from vividly.redis_guard import client, reset_breakers
 from vividly.settings.base import redis_cache
 from vividly.testing.redis_server import RedisServer
-from vividly.testing.sendgrid import Reply, SendGridStandIn
+from vividly.testing.sendgrid import Reply
+from vividly.testing.workers import alive, kill_tree, process_tree, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BASE_DIR = Path(django_settings.BASE_DIR)
 
 
 def sweep(*args: str) -> str:
@@ -122,7 +114,7 @@ def test_the_default_age_is_email_stuck_after_seconds(settings):
 
 
 def test_an_abandoned_sending_row_is_sent_again_once(sendgrid):
-    notification = abandoned(seconds_ago=SENDING_LEASE_SECONDS + 5)
+    notification = abandoned(seconds_ago=sending_lease_seconds() + 5)
     assert sweep("--older-than", "60") == "requeued 1 notification(s)"
     drain()
     notification.refresh_from_db()
@@ -133,13 +125,13 @@ def test_an_abandoned_sending_row_is_sent_again_once(sendgrid):
 
 
 def test_a_sending_row_is_left_alone_while_its_job_may_still_run(sendgrid):
-    abandoned(seconds_ago=SENDING_LEASE_SECONDS - 30)
+    abandoned(seconds_ago=sending_lease_seconds() - 30)
     assert sweep("--older-than", "0") == "requeued 0 notification(s)"
     assert Notification.objects.get().status == Status.SENDING
 
 
 def test_an_abandoned_row_the_provider_reported_on_is_not_sent_again(sendgrid):
-    notification = abandoned(seconds_ago=SENDING_LEASE_SECONDS + 5)
+    notification = abandoned(seconds_ago=sending_lease_seconds() + 5)
     ProviderEvent.objects.create(notification=notification, event_type="unknown", dedupe_key="x")
     assert sweep("--older-than", "0") == "requeued 0 notification(s)"
     notification.refresh_from_db()
@@ -201,89 +193,9 @@ def test_jobs_reuse_one_open_provider_connection(sendgrid):
 # --- real `manage.py rqworker` processes ----------------------------------------------
 
 
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def process_tree(pid: int) -> list[int]:
-    """Return `pid` and all its descendants (Linux /proc). Not the process group: RQ's
-    forking worker puts each work horse in a group of its own (os.setpgrp)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending += children.get(current, [])
-    return tree
-
-
-def alive(pid: int) -> bool:
-    """Return True while `pid` runs (a killed process not yet reaped is a zombie: dead)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def kill_tree(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    for pid in process_tree(process.pid):
-        with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
-            os.kill(pid, sig)
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-def rqworker(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
-    """Start `manage.py rqworker high default low --with-scheduler`, as the contract runs it."""
-    started: list[subprocess.Popen] = []
-
-    def start(sendgrid: SendGridStandIn, **env: str) -> subprocess.Popen:
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "notifications_app.tests.worker_settings",
-            "WORKER_DATABASE_URL": database_url(),
-            "SENDGRID_API_KEY": sendgrid.api_key,
-            "SENDGRID_API_URL": sendgrid.api_url,
-            **env,
-        }
-        with open(tmp_path / f"worker-{len(started)}.log", "w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"],
-                cwd=BASE_DIR,
-                env=environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        kill_tree(process)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.1)
-
-
 def test_the_running_worker_sweeps_by_itself(sendgrid, rqworker):
     notification = lost(minutes_ago=1)  # queued, but its job was lost
-    worker = rqworker(sendgrid, EMAIL_SWEEP_INTERVAL_SECONDS="1", EMAIL_STUCK_AFTER_SECONDS="2")
+    worker = rqworker.start(sendgrid, EMAIL_SWEEP_INTERVAL_SECONDS="1", EMAIL_STUCK_AFTER_SECONDS="2")
     wait_until(lambda: Notification.objects.get(pk=notification.pk).status == Status.SENT, what="the sweep")
     os.killpg(worker.pid, signal.SIGTERM)
     assert worker.wait(timeout=15) == 0
@@ -292,7 +204,7 @@ def test_the_running_worker_sweeps_by_itself(sendgrid, rqworker):
 
 def test_a_worker_killed_during_the_provider_call_leaves_a_row_the_sweep_sends_once_more(sendgrid, rqworker):
     sendgrid.script(Reply.hang(20))
-    worker = rqworker(sendgrid)
+    worker = rqworker.start(sendgrid)
     notification = send()
     wait_until(lambda: len(sendgrid.received) == 1, what="the provider call")
     processes = process_tree(worker.pid)
@@ -304,7 +216,7 @@ def test_a_worker_killed_during_the_provider_call_leaves_a_row_the_sweep_sends_o
     assert notification.status == Status.SENDING and notification.attempts == 1
     assert DeliveryAttempt.objects.get().outcome == Outcome.STARTED
     # Its job is gone with the worker; once the lease is over the sweep takes it back.
-    Notification.objects.update(status_changed_at=timezone.now() - timedelta(seconds=SENDING_LEASE_SECONDS + 1))
+    Notification.objects.update(status_changed_at=timezone.now() - timedelta(seconds=sending_lease_seconds() + 1))
     assert sweep("--older-than", "0") == "requeued 1 notification(s)"
     drain()
     notification.refresh_from_db()

@@ -1,26 +1,19 @@
 """SendGrid's event webhook through anymail: authenticated, recorded once, statuses only move forward."""
 
-import base64
 import json
-import time
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from notifications_app.delivery import record_sent
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Status, Suppression
 from notifications_app.registry import TEMPLATES
 from notifications_app.selectors import address_is_suppressed
 from notifications_app.tests.conftest import drain, send
+from vividly.testing.sendgrid_webhook import SECRET, T0, WebhookSigner, post, post_body, sg_event
 
 pytestmark = pytest.mark.django_db
-
-WEBHOOK = "/anymail/sendgrid/tracking/"
-SECRET = "sendgrid:hook-secret"
-T0 = 1_760_000_000
 
 
 @pytest.fixture(autouse=True)
@@ -38,32 +31,6 @@ def sent() -> Notification:
         attempts=1,
         provider_message_id=str(uuid.uuid4()),
     )
-
-
-def sg_event(notification: Notification, event: str, at: int = T0, **extra) -> dict:
-    """An event as SendGrid posts it: our custom args (metadata) merged into it."""
-    return {
-        "email": notification.to,
-        "timestamp": at,
-        "event": event,
-        "sg_event_id": uuid.uuid4().hex,  # SendGrid changes it when it repeats an event
-        "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
-        "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
-        "anymail_id": notification.provider_message_id,
-        "notification_id": str(notification.pk),
-        "category": [notification.template],
-        **extra,
-    }
-
-
-def basic(credentials: str) -> str:
-    return "Basic " + base64.b64encode(credentials.encode()).decode()
-
-
-def post(client, events: list[dict], credentials: str | None = SECRET, **headers):
-    if credentials:
-        headers["HTTP_AUTHORIZATION"] = basic(credentials)
-    return client.post(WEBHOOK, data=json.dumps(events), content_type="application/json", **headers)
 
 
 def status_of(notification: Notification) -> str:
@@ -183,29 +150,18 @@ def test_forged_posts_without_the_basic_credentials_are_refused(client, sent, cr
 class TestSignedWebhook:
     @pytest.fixture(autouse=True)
     def signing_key(self, settings):
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        public = self.key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        self.signer = WebhookSigner()
         settings.ANYMAIL = {
             **settings.ANYMAIL,
-            "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": base64.b64encode(public).decode(),
+            "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": self.signer.verification_key,
         }
 
-    def signed_post(self, client, events: list[dict], *, tamper: bool = False, key=None):
+    def signed_post(self, client, events: list[dict], *, tamper: bool = False, signer: WebhookSigner | None = None):
         body = json.dumps(events).encode()
-        timestamp = str(int(time.time()))
-        signature = (key or self.key).sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        headers = (signer or self.signer).headers(body)
         if tamper:
             body = body.replace(b"delivered", b"bounce")
-        return client.post(
-            WEBHOOK,
-            data=body,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=basic(SECRET),
-            HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE=base64.b64encode(signature).decode(),
-            HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_TIMESTAMP=timestamp,
-        )
+        return post_body(client, body, **headers)
 
     def test_a_correctly_signed_post_is_accepted(self, client, sent):
         assert self.signed_post(client, [sg_event(sent, "delivered")]).status_code == 200
@@ -216,8 +172,7 @@ class TestSignedWebhook:
         assert not ProviderEvent.objects.exists()
 
     def test_another_key_is_refused(self, client, sent):
-        other = ec.generate_private_key(ec.SECP256R1())
-        assert self.signed_post(client, [sg_event(sent, "delivered")], key=other).status_code == 400
+        assert self.signed_post(client, [sg_event(sent, "delivered")], signer=WebhookSigner()).status_code == 400
 
     def test_an_unsigned_post_is_refused_even_with_basic_credentials(self, client, sent):
         assert post(client, [sg_event(sent, "delivered")]).status_code == 400

@@ -211,6 +211,9 @@ EMAIL_RECIPIENT_LIMIT_PER_HOUR = env.int("EMAIL_RECIPIENT_LIMIT_PER_HOUR", defau
 # A notification still queued or sending this long after its last change is swept back.
 EMAIL_STUCK_AFTER_SECONDS = env.int("EMAIL_STUCK_AFTER_SECONDS", default=300)
 EMAIL_SWEEP_INTERVAL_SECONDS = env.int("EMAIL_SWEEP_INTERVAL_SECONDS", default=60)
+# RQ stops a delivery job after this long (more than REQUESTS_TIMEOUT allows a call); a row
+# still `sending` after twice as long has no worker left on it and the sweep takes it back.
+EMAIL_JOB_TIMEOUT_SECONDS = env.int("EMAIL_JOB_TIMEOUT_SECONDS", default=60)
 
 SILENCED_SYSTEM_CHECKS = [
     # anymail 13.0.1 dropped official SendGrid support and warns on every start. The

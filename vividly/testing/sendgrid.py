@@ -12,6 +12,7 @@ held back longer than the client waits). Used by the tests and by `make bench`.
 """
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -58,6 +59,10 @@ class Received:
     path: str
     headers: dict[str, str]
     payload: Any
+    # When the request arrived (epoch seconds): rates are counted from these.
+    at: float = field(default_factory=time.time)
+    # The status the stand-in answered (a client that gave up waiting never saw it).
+    status: int | None = None
 
 
 def payload_errors(payload: Any) -> list[dict[str, Any]]:
@@ -80,11 +85,22 @@ def payload_errors(payload: Any) -> list[dict[str, Any]]:
     return errors
 
 
+class StandInServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client dying with its connection open (a SIGKILLed worker) is a scenario, not a bug.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class SendGridStandIn:
     """A threaded HTTP server on a free loopback port; start() it or use it as a context manager."""
 
-    def __init__(self, api_key: str = "SG.test-key") -> None:
+    def __init__(self, api_key: str = "SG.test-key", delay: float = 0.0) -> None:
         self.api_key = api_key
+        # Seconds every reply waits unless a scripted one says otherwise (a provider's latency).
+        self.delay = delay
         self.received: list[Received] = []
         # TCP connections accepted: a client keeping its session open uses one.
         self.connections = 0
@@ -104,6 +120,11 @@ class SendGridStandIn:
         with self._lock:
             return [request.payload for request in self.received if request.path == "/v3/mail/send"]
 
+    def custom_args(self, name: str) -> list[Any]:
+        """Return the custom argument `name` of every mail/send payload, in arrival order
+        (our `notification_id`: count it to find an email sent twice)."""
+        return [(payload.get("custom_args") or {}).get(name) for payload in self.payloads if isinstance(payload, dict)]
+
     def script(self, *replies: Reply) -> None:
         """Answer the next requests with `replies`, in order; then 202 again."""
         with self._lock:
@@ -118,8 +139,13 @@ class SendGridStandIn:
     def next_reply(self, received: Received) -> Reply:
         with self._lock:
             self.received.append(received)
-            if self._replies:
-                return self._replies.pop(0)
+            scripted = self._replies.pop(0) if self._replies else None
+        reply = scripted or self.reply_to(received)
+        received.status = reply.status
+        return reply
+
+    def reply_to(self, received: Received) -> Reply:
+        """Answer as SendGrid would: 401 for a wrong key, 400 for a payload it refuses, else 202."""
         if received.headers.get("Authorization") != f"Bearer {self.api_key}":
             return Reply(401, {"errors": [{"field": None, "message": "The provided authorization grant is invalid."}]})
         if received.path != "/v3/mail/send":
@@ -147,8 +173,8 @@ class SendGridStandIn:
                 except ValueError:
                     payload = raw.decode("utf-8", "replace")
                 reply = stand_in.next_reply(Received(self.path, dict(self.headers), payload))
-                if reply.delay:
-                    time.sleep(reply.delay)
+                if delay := reply.delay or stand_in.delay:
+                    time.sleep(delay)
                 body = b"" if reply.body is None else json.dumps(reply.body).encode()
                 try:
                     self.send_response(reply.status)
@@ -166,8 +192,7 @@ class SendGridStandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = StandInServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(
             # A short poll interval makes stop() quick (it waits for the next poll).
             target=self._server.serve_forever,

@@ -5,7 +5,6 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications_app.queueing import SENDING_LEASE_SECONDS
 from notifications_app.services import notifications_requeue_stuck
 
 
@@ -13,7 +12,7 @@ class Command(BaseCommand):
     help = (
         "Re-enqueue every notification still queued or sending SECONDS after its last state change "
         "or its scheduled retry time, whichever is later. A sending row is only taken back once no "
-        f"job can still be running it ({SENDING_LEASE_SECONDS} s), since that would send it twice. "
+        "job can still be running it (twice EMAIL_JOB_TIMEOUT_SECONDS), since that would send it twice. "
         "The running worker does the same by itself every EMAIL_SWEEP_INTERVAL_SECONDS."
     )
 
