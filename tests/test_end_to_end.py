@@ -3,14 +3,14 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from vividly.accounts.services import service_token_create
 from vividly.accounts.tests.factories import ClassroomFactory, StaffFactory, StudentFactory, TeacherFactory
 from vividly.demo.story import Cast, run_story
 from vividly.testing.sendgrid import SendGridStandIn
-from vividly.testing.stack import Stack, database_url
+from vividly.testing.stack import Stack
+from vividly.testing.workers import database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,7 @@ def test_the_whole_story(tmp_path):
         stack = Stack(
             data_dir=tmp_path / "stack",
             env={
-                "DATABASE_URL": database_url(connection.settings_dict),
+                "DATABASE_URL": database_url(),
                 "REDIS_URL": settings.REDIS_URL,
                 "RQ_REDIS_URL": settings.RQ_REDIS_URL,
                 "SENDGRID_API_KEY": sendgrid.api_key,

@@ -18,15 +18,6 @@ from vividly.launcher import free_port
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
-def database_url(settings_dict: dict) -> str:
-    """Return a DATABASE_URL for a Django connection's settings (SQLite or PostgreSQL)."""
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    credentials = settings_dict["USER"] + (f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else "")
-    host = settings_dict["HOST"] or "localhost"
-    return f"postgres://{credentials}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-
-
 class Stack:
     """gunicorn and an RQ worker sharing one database, Redis and data folder."""
 
