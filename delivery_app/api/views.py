@@ -124,7 +124,7 @@ class ViewStartView(PublicAPIView):
         view = services.view_start(
             user=request.user,
             cache_key=cache_key,
-            quality=body_object(request).get("quality") if request.data else None,
+            quality=body_object(request).get("quality"),
             user_agent=request.headers.get("User-Agent", ""),
         )
         return Response({"view_id": view.pk, "started_at": view.started_at}, status=status.HTTP_201_CREATED)
