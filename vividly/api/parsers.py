@@ -6,6 +6,8 @@ from typing import Any
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 
+from vividly.text import is_storable
+
 UNSTORABLE = "Must be valid Unicode text without NUL characters."
 
 
@@ -30,24 +32,14 @@ def unstorable_text_at(data: Any) -> str | None:
         if isinstance(value, dict):
             for key, item in value.items():
                 path = f"{where}.{key}" if where else str(key)
-                if not storable(key):
+                if not is_storable(key):
                     return path
                 stack.append((path, item))
         elif isinstance(value, list):
             stack.extend((f"{where}.{index}" if where else str(index), item) for index, item in enumerate(value))
-        elif isinstance(value, str) and not storable(value):
+        elif isinstance(value, str) and not is_storable(value):
             return where
     return None
-
-
-def storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class JSONParser(parsers.JSONParser):
