@@ -472,3 +472,48 @@ def test_batches_over_their_limit_are_400_and_store_nothing(world):
     )
     assert "recipients" in assert_error(response, 400, "validation_error")["details"]
     assert Notification.objects.count() == before
+
+
+WEBHOOK = "/anymail/sendgrid/tracking/"
+WEBHOOK_SECRET = "sendgrid:hook-secret"
+
+
+@pytest.mark.parametrize("label", ["nul", "lone surrogate", "control", "crlf", "10k", "emoji"])
+def test_hostile_text_in_tracking_events_never_makes_the_webhook_fail(client, settings, label):
+    """SendGrid retries a failed post for a day: one odd character must not block a whole batch."""
+    import base64
+    import uuid
+
+    from notifications_app.models import ProviderEvent, Status
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET}
+    notification = Notification.objects.create(
+        to="maya@example.edu",
+        template="welcome_student",
+        context=TEMPLATES["welcome_student"].sample,
+        status=Status.SENT,
+        attempts=1,
+        provider_message_id=str(uuid.uuid4()),
+    )
+    value = HOSTILE[label]
+    base = {
+        "email": notification.to,
+        "timestamp": 1_760_000_000,
+        "anymail_id": notification.provider_message_id,
+        "notification_id": str(notification.pk),
+    }
+    events = [
+        {**base, "event": "bounce", "type": "bounce", "reason": value, "status": value, "sg_event_id": "1"},
+        {**base, "event": "deferred", "response": value, "attempt": value, "sg_event_id": value},
+        {**base, "event": "open", "useragent": value, "ip": value, "sg_event_id": "3", value: value},
+        {**base, "event": "delivered", "anymail_id": value, "notification_id": value, "sg_event_id": "4"},
+        {**base, "event": "click", "url": value, "email": value, "sg_event_id": "5"},
+    ]  # fmt: skip
+    response = client.post(
+        WEBHOOK,
+        json.dumps(events),
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(WEBHOOK_SECRET.encode()).decode(),
+    )
+    assert response.status_code == 200, response.content[:300]
+    assert ProviderEvent.objects.filter(notification=notification).exists()
