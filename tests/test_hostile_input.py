@@ -8,9 +8,11 @@ bodies of the wrong JSON type, strings given as numbers, lists or objects, wrong
 types, wrong methods, unknown paths, deep nesting, oversized bodies and batches.
 """
 
+import base64
 import copy
 import itertools
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +24,7 @@ from rest_framework.test import APIClient
 from cache_app.tests.factories import store_body
 from conftest import client_with
 from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
-from notifications_app.models import Notification
+from notifications_app.models import Notification, ProviderEvent, Status
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import send
 from vividly.accounts.tests.factories import service_token
@@ -481,11 +483,6 @@ WEBHOOK_SECRET = "sendgrid:hook-secret"
 @pytest.mark.parametrize("label", ["nul", "lone surrogate", "control", "crlf", "10k", "emoji"])
 def test_hostile_text_in_tracking_events_never_makes_the_webhook_fail(client, settings, label):
     """SendGrid retries a failed post for a day: one odd character must not block a whole batch."""
-    import base64
-    import uuid
-
-    from notifications_app.models import ProviderEvent, Status
-
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET}
     notification = Notification.objects.create(
         to="maya@example.edu",
