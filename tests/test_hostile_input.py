@@ -514,3 +514,19 @@ def test_hostile_text_in_tracking_events_never_makes_the_webhook_fail(client, se
     )
     assert response.status_code == 200, response.content[:300]
     assert ProviderEvent.objects.filter(notification=notification).exists()
+
+
+@pytest.mark.parametrize("length", ["abc", "1e3", " ", "-1", "99999999999999999999999999"])
+def test_a_strange_content_length_is_a_4xx(world, length):
+    for target, client, path in body_targets(world):
+        response = client.generic(
+            target.method.upper(), path, "{}", content_type="application/json", CONTENT_LENGTH=length
+        )
+        assert 400 <= response.status_code < 500, (target.name, length, response.status_code)
+        assert_error(response, response.status_code)
+
+
+@pytest.mark.parametrize("host", ["evil.example.com", "localhost.evil.example.com", "local host", "[::1", "a" * 300])
+def test_a_host_we_do_not_serve_is_a_json_400(world, host):
+    for role, path in (("service", "/internal/v1/cache/stats"), ("student_a", "/api/v1/content/requests")):
+        assert_error(world["clients"][role].get(path, HTTP_HOST=host), 400), host
