@@ -12,6 +12,9 @@ SINGLE_ASSETS = ("audio", "script")
 BLOB_NAME_MAX = 1024
 TITLE_MAX = 500
 METADATA_MAX_BYTES = 64 * 1024
+# The hot tier pickles documents, and pickle recurses: a few hundred levels would fail
+# there, after the cold tier had kept the entry, poisoning every later check of it.
+METADATA_MAX_DEPTH = 32
 
 
 def blob_name_errors(value: Any) -> list[str]:
@@ -30,6 +33,19 @@ def blob_name_errors(value: Any) -> list[str]:
     if any(ord(char) < 32 or ord(char) == 127 for char in value) or not encodable(value):
         errors.append("Must not contain control characters.")
     return errors
+
+
+def nesting_depth(value: Any) -> int:
+    """Return how many objects and arrays deep `value` goes (without recursing itself)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def metadata_validate(metadata: Any) -> dict[str, Any]:
@@ -75,6 +91,8 @@ def metadata_validate(metadata: Any) -> dict[str, Any]:
             if kind not in ("video", *SINGLE_ASSETS):
                 errors[f"metadata.assets.{kind}"] = ["Unknown asset type; use video, audio or script."]
 
+    if not errors and nesting_depth(metadata) > METADATA_MAX_DEPTH:
+        errors["metadata"] = [f"Must be nested at most {METADATA_MAX_DEPTH} levels deep."]
     if not errors:
         try:
             size = len(json.dumps(metadata, ensure_ascii=False).encode())

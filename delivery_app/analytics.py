@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, F, Q, QuerySet
 
+from cache_app.keys import is_cache_key
 from cache_app.selectors import cache_entries_get
 from delivery_app.models import ViewSession
 from delivery_app.selectors import NOT_VISIBLE, visible_cache_keys
@@ -17,6 +18,8 @@ TENTHS = range(11)
 def visible_views(*, user: User, cache_key: str) -> QuerySet:
     """Return the view sessions of `cache_key` that `user` may analyse (teacher: their students')."""
     if user.is_staff:
+        if not is_cache_key(cache_key):
+            raise NotFound(NOT_VISIBLE)
         views = ViewSession.objects.filter(cache_key=cache_key)
         if not views.exists():
             found, unavailable = cache_entries_get(cache_keys=[cache_key])

@@ -1,10 +1,13 @@
 """Which asset of a cached video a request designates: type, quality, blob name."""
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from cache_app.metadata import VIDEO_QUALITIES
+from cache_app.metadata import VIDEO_QUALITIES, blob_name_errors
 from vividly.errors import InvalidInput, NotFound
+
+logger = logging.getLogger("delivery_app")
 
 ASSET_TYPES = ("video", "audio", "script")
 DEFAULT_TYPE, DEFAULT_QUALITY = "video", "720p"
@@ -29,10 +32,25 @@ def asset_choice(*, asset_type: str | None, quality: str | None) -> AssetChoice:
     return AssetChoice(asset_type, (quality or DEFAULT_QUALITY) if asset_type == "video" else None)
 
 
+def signable(blob: Any) -> bool:
+    """Return True for a blob name that stays inside the content bucket.
+
+    Names are checked when stored; this guards the step that turns a name into a link
+    against an entry tampered with later or written by an older version.
+    """
+    if not blob:
+        return False
+    if blob_name_errors(blob):
+        logger.error("refusing to sign an unsafe blob name: %r", blob)
+        return False
+    return True
+
+
 def available_assets(metadata: dict[str, Any]) -> list[dict[str, str | None]]:
     assets = metadata.get("assets", {})
-    available = [{"type": "video", "quality": q} for q in VIDEO_QUALITIES if q in assets.get("video", {})]
-    available += [{"type": kind, "quality": None} for kind in ("audio", "script") if assets.get(kind)]
+    video = assets.get("video", {})
+    available = [{"type": "video", "quality": q} for q in VIDEO_QUALITIES if signable(video.get(q))]
+    available += [{"type": kind, "quality": None} for kind in ("audio", "script") if signable(assets.get(kind))]
     return available
 
 
@@ -40,7 +58,7 @@ def blob_for(metadata: dict[str, Any], choice: AssetChoice) -> str:
     """Return the blob name of the chosen asset, or raise NotFound listing what exists."""
     assets = metadata.get("assets", {})
     blob = assets.get("video", {}).get(choice.quality) if choice.type == "video" else assets.get(choice.type)
-    if not blob:
+    if not signable(blob):
         wanted = f"{choice.type} {choice.quality}" if choice.quality else choice.type
         raise NotFound(
             f"This content has no {wanted}.",

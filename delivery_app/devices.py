@@ -1,5 +1,6 @@
 """Device type, browser and OS from a User-Agent header, through the ua-parser rules."""
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,6 +14,15 @@ class Device:
     device_type: str
     browser: str
     os: str
+
+
+USER_AGENT_MAX = 512
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def user_agent_text(header: str) -> str:
+    """Return the User-Agent as stored: no control characters (PostgreSQL refuses NUL), bounded."""
+    return CONTROL_CHARACTERS.sub("", header)[:USER_AGENT_MAX]
 
 
 @lru_cache(maxsize=2048)

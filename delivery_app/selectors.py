@@ -167,7 +167,22 @@ def validate_batch_items(items: Any, *, limit: int) -> list[dict[str, Any]]:
         raise InvalidInput(details={"items": ["A non-empty list is required."]})
     if len(items) > limit:
         raise InvalidInput(details={"items": [f"At most {limit} items per request."]})
-    bad = [index for index, item in enumerate(items) if not isinstance(item, dict)]
-    if bad:
-        raise InvalidInput(details={"items": [f"Item {index} must be an object." for index in bad[:10]]})
+    problems = [problem for index, item in enumerate(items) if (problem := batch_item_shape_error(index, item))]
+    if problems:
+        raise InvalidInput(details={"items": problems[:10]})
     return items
+
+
+def batch_item_shape_error(index: int, item: Any) -> str | None:
+    """Return why an item is not shaped like {"cache_key": str, "type"?: str, "quality"?: str}.
+
+    A malformed item fails the batch (the caller has a bug); a well-formed item naming
+    content or an asset that is not there fails alone, in its result.
+    """
+    if not isinstance(item, dict):
+        return f"Item {index} must be an object."
+    if not isinstance(item.get("cache_key"), str) or not item["cache_key"]:
+        return f"Item {index} needs a cache_key string."
+    if any(field in item and not isinstance(item[field], str) for field in ("type", "quality")):
+        return f"Item {index}: type and quality, when given, must be strings."
+    return None

@@ -12,10 +12,11 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from cache_app.keys import is_cache_key
 from cache_app.selectors import cache_lookup
 from cache_app.tiers import ColdTierUnavailable
 from delivery_app.assets import asset_choice
-from delivery_app.devices import device_from_user_agent
+from delivery_app.devices import device_from_user_agent, user_agent_text
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
 from delivery_app.selectors import content_document
 from vividly.accounts.models import User
@@ -106,7 +107,8 @@ def view_start(*, user: User, cache_key: str, quality: str | None, user_agent: s
     """Start a view session of content `user` may see, with the device the User-Agent tells."""
     choice = asset_choice(asset_type="video", quality=quality)
     document = content_document(user=user, cache_key=cache_key)
-    device = device_from_user_agent(user_agent[:512])
+    user_agent = user_agent_text(user_agent)
+    device = device_from_user_agent(user_agent)
     return ViewSession.objects.create(
         user=user,
         cache_key=cache_key,
@@ -115,7 +117,7 @@ def view_start(*, user: User, cache_key: str, quality: str | None, user_agent: s
         device_type=device.device_type,
         browser=device.browser,
         os=device.os,
-        user_agent=user_agent[:512],
+        user_agent=user_agent,
         last_event_at=timezone.now(),
     )
 
@@ -158,6 +160,9 @@ MAX_ATTEMPTS = 5
 
 
 def view_row(*, user: User, cache_key: str, view_id: uuid.UUID) -> dict[str, Any]:
+    if not is_cache_key(cache_key):
+        # Not worth a query, and PostgreSQL would refuse some (a NUL in the path, say).
+        raise NotFound("No such view session.")
     try:
         # values() and get(): no model instance and no ORDER BY on the most frequent write.
         return ViewSession.objects.values(*STATE_FIELDS).get(pk=view_id, user=user, cache_key=cache_key)

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from vividly.text import is_storable, storable, storable_json
 
 logger = logging.getLogger("vividly.notifications")
 
@@ -56,7 +57,7 @@ def event_notification(event: AnymailTrackingEvent) -> Notification | None:
             return Notification.objects.filter(pk=uuid.UUID(str(notification_id))).first()
         except ValueError:
             return None
-    if event.message_id:
+    if event.message_id and is_storable(event.message_id):
         return Notification.objects.filter(provider_message_id=event.message_id).first()
     return None
 
@@ -71,7 +72,7 @@ def dedupe_key(event: AnymailTrackingEvent, notification: Notification) -> str:
         (event.recipient or "").lower(),
         event.click_url or "",
     ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def suppression_reason(event: AnymailTrackingEvent) -> str | None:
@@ -107,7 +108,7 @@ def advance(notification: Notification, event: AnymailTrackingEvent, occurred_at
         notification.status, notification.status_changed_at = target, timezone.now()
         changed += ["status", "status_changed_at"]
         if target in (Status.BOUNCED, Status.REJECTED):
-            notification.last_error = str(event.mta_response or event.reject_reason or event.event_type)[:2000]
+            notification.last_error = storable(str(event.mta_response or event.reject_reason or event.event_type), 2000)
             changed.append("last_error")
     if event.event_type == EventType.DELIVERED and notification.delivered_at is None:
         notification.delivered_at = occurred_at
@@ -117,7 +118,7 @@ def advance(notification: Notification, event: AnymailTrackingEvent, occurred_at
         notification.sent_at = occurred_at
         changed.append("sent_at")
     if event.message_id and not notification.provider_message_id:
-        notification.provider_message_id = event.message_id
+        notification.provider_message_id = storable(event.message_id, 255)
         changed.append("provider_message_id")
     return changed
 
@@ -129,16 +130,21 @@ def provider_event_record(*, event: AnymailTrackingEvent) -> ProviderEvent | Non
         logger.info("tracking event %s for an unknown message %s ignored", event.event_type, event.message_id)
         return None
     occurred_at = event.timestamp or timezone.now()
-    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    # What SendGrid relays from remote mail servers can hold anything; PostgreSQL cannot,
+    # and a failed post is retried (and fails again) for a day, with the batch's other events.
+    raw = storable_json(event.esp_event) if isinstance(event.esp_event, dict) else {}
+    recipient = event.recipient or ""
+    if not is_storable(recipient) or len(recipient) > 254:
+        recipient = ""
     with transaction.atomic():
         try:
             with transaction.atomic():
                 record = ProviderEvent.objects.create(
                     notification=notification,
                     event_type=event.event_type,
-                    provider_event_id=event.event_id or "",
-                    provider_message_id=event.message_id or "",
-                    recipient=event.recipient or "",
+                    provider_event_id=storable(event.event_id or "", 255),
+                    provider_message_id=storable(event.message_id or "", 255),
+                    recipient=recipient,
                     occurred_at=event.timestamp,
                     payload=raw,
                     dedupe_key=dedupe_key(event, notification),
@@ -150,9 +156,9 @@ def provider_event_record(*, event: AnymailTrackingEvent) -> ProviderEvent | Non
             locked.save(update_fields=changed)
         if reason := suppression_reason(event):
             suppression_create(
-                address=event.recipient or locked.to,
+                address=recipient or locked.to,
                 reason=reason,
-                detail=str(event.mta_response or event.description or ""),
+                detail=storable(str(event.mta_response or event.description or "")),
                 notification=locked,
             )
     return record

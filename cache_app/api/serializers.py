@@ -1,8 +1,10 @@
 """Request and response shapes of the cache API."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cache_app.keys import FIELD_MAX_LENGTH, SEPARATOR
+from cache_app.metadata import BLOB_NAME_MAX, TITLE_MAX, VIDEO_QUALITIES
 from vividly.api.fields import TextField
 
 
@@ -12,8 +14,18 @@ def no_separator(value: str) -> None:
         raise serializers.ValidationError(f"Must not contain '{SEPARATOR}', the key separator.")
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": FIELD_MAX_LENGTH, "pattern": r"^[^|\u0000]+$"})
+class KeyField(TextField):
+    """One of topic_id, interest, style: text without the key separator."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", FIELD_MAX_LENGTH)
+        kwargs.setdefault("validators", [no_separator])
+        super().__init__(**kwargs)
+
+
 def key_field(**kwargs) -> TextField:
-    return TextField(max_length=FIELD_MAX_LENGTH, validators=[no_separator], **kwargs)
+    return KeyField(**kwargs)
 
 
 class TripleSerializer(serializers.Serializer):
@@ -22,18 +34,63 @@ class TripleSerializer(serializers.Serializer):
     style = key_field()
 
 
+# A pattern the server's rules imply (no empty segment, leading '/', backslash or control
+# character); it also refuses '.' and '..' segments and text that is not valid Unicode.
+BLOB_NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": BLOB_NAME_MAX,
+    "pattern": r"^[^/\\\u0000-\u001f\u007f]+(/[^/\\\u0000-\u001f\u007f]+)*$",
+    "description": "A path inside the content bucket: no leading '/', no '..', '.' or empty segments, "
+    "no backslash or control characters.",
+}
+# The documented shape of `metadata`, as cache_app.metadata.metadata_validate checks it.
+METADATA_SCHEMA = {
+    "type": "object",
+    "required": ["title", "duration_seconds", "assets"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
+        "duration_seconds": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
+        "assets": {
+            "type": "object",
+            "required": ["video"],
+            "additionalProperties": False,
+            "properties": {
+                "video": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": False,
+                    "properties": {quality: BLOB_NAME_SCHEMA for quality in VIDEO_QUALITIES},
+                },
+                "audio": BLOB_NAME_SCHEMA,
+                "script": BLOB_NAME_SCHEMA,
+            },
+        },
+    },
+    "description": "Other keys are kept and returned by check. At most 64 KiB as JSON.",
+}
+
+
+@extend_schema_field(METADATA_SCHEMA)
+class MetadataField(serializers.DictField):
+    """A JSON object, checked by cache_app.metadata.metadata_validate (the service's rules)."""
+
+
 class StoreSerializer(TripleSerializer):
-    metadata = serializers.DictField(
-        help_text="At least title, duration_seconds (> 0) and assets "
-        '({"video": {"720p"|"1080p"|"4K": blob name}, "audio"?: blob name, "script"?: blob name}).'
-    )
+    metadata = MetadataField()
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9a-f]{64}$"})
+class CacheKeyField(TextField):
+    """sha256 of the triple, as 64 lowercase hex characters."""
 
 
 class InvalidateSerializer(serializers.Serializer):
-    cache_key = TextField(required=False, max_length=64)
+    cache_key = CacheKeyField(required=False, max_length=64)
     topic_id = key_field(required=False)
     interest = key_field(required=False)
     style = key_field(required=False)
+    dry_run = serializers.BooleanField(required=False, default=False, help_text="List what would be removed.")
 
 
 class CheckResponseSerializer(serializers.Serializer):

@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from cache_app import selectors, services
 from cache_app.api import serializers as s
 from vividly.api.base import InternalAPIView
-from vividly.api.schema import error_responses
+from vividly.api.schema import BodyOnDeleteSchema, error_responses
 from vividly.errors import InvalidInput
 
 TAGS = ["cache"]
+INVALIDATE_ARGUMENTS = ("cache_key", "topic_id", "interest", "style", "dry_run")
 
 
 class CheckView(InternalAPIView):
@@ -78,11 +79,13 @@ class StatsResetView(InternalAPIView):
 
 
 class InvalidateView(InternalAPIView):
+    schema = BodyOnDeleteSchema()
+
     @extend_schema(
         tags=TAGS,
         request=s.InvalidateSerializer,
         parameters=[
-            OpenApiParameter("cache_key", str, required=False),
+            OpenApiParameter("cache_key", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, required=False),
             OpenApiParameter("topic_id", str, required=False),
             OpenApiParameter("interest", str, required=False),
             OpenApiParameter("style", str, required=False),
@@ -90,17 +93,25 @@ class InvalidateView(InternalAPIView):
         ],
         responses={200: s.InvalidateResponseSerializer, **error_responses(400, 401, 403, 503)},
         description="Remove entries from both tiers: by cache_key, by topic_id + interest + style, "
-        "or every entry of a topic_id. Arguments come from the JSON body or the query string.",
+        "or every entry of a topic_id (any other combination is a 400). Arguments come from the JSON "
+        "body or the query string, not both.",
     )
     def delete(self, request: Request) -> Response:
-        data = request.data if request.data else request.query_params.dict()
+        in_query = {name: value for name, value in request.query_params.items() if name in INVALIDATE_ARGUMENTS}
+        if request.data and in_query:
+            # Which of two disagreeing sets of arguments was meant? Refuse rather than guess.
+            raise InvalidInput(
+                details={"non_field_errors": ["Give the arguments in the JSON body or the query string, not both."]}
+            )
+        data = request.data or in_query
         if not isinstance(data, dict):
             raise InvalidInput(details={"non_field_errors": ["The body must be a JSON object."]})
-        data = dict(data)
-        dry_run = str(data.pop("dry_run", request.query_params.get("dry_run", ""))).lower() in ("1", "true")
         serializer = s.InvalidateSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        keys = services.invalidation_targets(**serializer.validated_data)
+        arguments = dict(serializer.validated_data)
+        # A misspelt dry_run must not delete: only true/false (1/0, yes/no) are understood.
+        dry_run = arguments.pop("dry_run")
+        keys = services.invalidation_targets(**arguments)
         if not dry_run:
             keys = services.cache_entries_invalidate(cache_keys=keys)
         return Response({"invalidated": len(keys), "cache_keys": keys, "dry_run": dry_run})

@@ -22,6 +22,13 @@ class ContentRequestSerializer(serializers.ModelSerializer):
         fields = ["id", "cache_key", "status", "created_at", "ready_at", "topic_id", "interest", "style", "student"]
 
 
+class ContentRequestPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ContentRequestSerializer(many=True)
+
+
 class SignedUrlSerializer(serializers.Serializer):
     cache_key = serializers.CharField()
     type = serializers.ChoiceField(choices=ASSET_TYPES)
@@ -32,9 +39,14 @@ class SignedUrlSerializer(serializers.Serializer):
 
 
 class BatchItemSerializer(serializers.Serializer):
+    # Plain strings, not enums: an unknown type or quality fails that item alone (in its result).
     cache_key = serializers.CharField()
-    type = serializers.ChoiceField(choices=ASSET_TYPES, required=False)
-    quality = serializers.ChoiceField(choices=VIDEO_QUALITIES, required=False)
+    type = serializers.CharField(
+        required=False, allow_blank=True, help_text=f"One of {', '.join(ASSET_TYPES)}; default video."
+    )
+    quality = serializers.CharField(
+        required=False, allow_blank=True, help_text=f"One of {', '.join(VIDEO_QUALITIES)} (video only); default 720p."
+    )
 
 
 class BatchRequestSerializer(serializers.Serializer):

@@ -46,8 +46,11 @@ class RequestsView(PublicAPIView):
 
     @extend_schema(
         tags=TAGS,
-        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
-        responses={200: s.ContentRequestSerializer(many=True), **error_responses(401)},
+        parameters=[
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="at most 500; default 50"),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
+        ],
+        responses={200: s.ContentRequestPageSerializer, **error_responses(400, 401, 429)},
         description="The caller's own requests (a teacher: their students'; staff: all), newest first, paged.",
     )
     def get(self, request: Request) -> Response:
@@ -58,7 +61,11 @@ class RequestsView(PublicAPIView):
     @extend_schema(
         tags=TAGS,
         request=s.RequestCreateSerializer,
-        responses={201: s.ContentRequestSerializer, 200: s.ContentRequestSerializer, **error_responses(400, 401, 403)},
+        responses={
+            201: s.ContentRequestSerializer,
+            200: s.ContentRequestSerializer,
+            **error_responses(400, 401, 403, 429, 503),
+        },
         description="Record that the student asked for this content: `ready` when cached, else `pending` "
         "(the student is emailed when it is stored). Asking again returns the same request with 200.",
     )
@@ -110,14 +117,14 @@ class ViewStartView(PublicAPIView):
     @extend_schema(
         tags=TAGS,
         request=s.ViewStartSerializer,
-        responses={201: s.ViewStartedSerializer, **error_responses(400, 401, 404)},
+        responses={201: s.ViewStartedSerializer, **error_responses(400, 401, 404, 503)},
         description="Start a view session; device type, browser and OS come from the User-Agent header.",
     )
     def post(self, request: Request, cache_key: str) -> Response:
         view = services.view_start(
             user=request.user,
             cache_key=cache_key,
-            quality=body_object(request).get("quality") if request.data else None,
+            quality=body_object(request).get("quality"),
             user_agent=request.headers.get("User-Agent", ""),
         )
         return Response({"view_id": view.pk, "started_at": view.started_at}, status=status.HTTP_201_CREATED)
@@ -127,7 +134,7 @@ class ProgressView(PublicAPIView):
     @extend_schema(
         tags=TAGS,
         request=s.ProgressSerializer,
-        responses={200: s.ViewStateSerializer, **error_responses(400, 401, 404)},
+        responses={200: s.ViewStateSerializer, **error_responses(400, 401, 404, 409)},
         description="Record the playback position (seeking allowed, within the duration); watched time "
         "grows no faster than the wall clock.",
     )

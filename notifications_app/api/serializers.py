@@ -1,11 +1,32 @@
 """Request and response shapes of the notifications API (shapes only: the services validate meaning)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from notifications_app.models import Priority
+from notifications_app.registry import TEMPLATES
 from notifications_app.services import MAX_BATCH_RECIPIENTS
 
 
+@extend_schema_field({"type": "string", "enum": sorted(TEMPLATES)})
+class TemplateNameField(serializers.CharField):
+    """A template's name; the service refuses an unknown one, listing those it knows."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 254})
+class AddressField(serializers.CharField):
+    """An email address; the service checks its form."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 254)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
 class ContextField(serializers.JSONField):
     """Any JSON object (the template's variables)."""
 
@@ -19,8 +40,8 @@ class ContextField(serializers.JSONField):
 
 
 class SendRequestSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=254, trim_whitespace=True)
-    template = serializers.CharField(max_length=64)
+    to = AddressField()
+    template = TemplateNameField()
     context = ContextField()
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     idempotency_key = serializers.CharField(max_length=255, required=False, allow_null=True)
@@ -31,8 +52,8 @@ class QueuedSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="`queued`; `suppressed` when the address bounced before (never sent).")
 
 
-class BatchRequestSerializer(serializers.Serializer):
-    template = serializers.CharField(max_length=64)
+class BatchSendRequestSerializer(serializers.Serializer):
+    template = TemplateNameField()
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     recipients = serializers.ListField(
         # Items are checked one by one by the service, so one bad item fails alone.
@@ -48,16 +69,16 @@ class ItemErrorSerializer(serializers.Serializer):
     details = serializers.DictField(required=False)
 
 
-class BatchItemSerializer(serializers.Serializer):
+class BatchSendItemSerializer(serializers.Serializer):
     id = serializers.UUIDField(required=False, help_text="Absent for an invalid item.")
     to = serializers.JSONField()
     status = serializers.CharField(required=False)
     error = ItemErrorSerializer(required=False)
 
 
-class BatchResponseSerializer(serializers.Serializer):
+class BatchSendResponseSerializer(serializers.Serializer):
     batch_id = serializers.UUIDField()
-    notifications = BatchItemSerializer(many=True)
+    notifications = BatchSendItemSerializer(many=True)
 
 
 class EventSerializer(serializers.Serializer):

@@ -7,8 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from notifications_app.api.serializers import (
-    BatchRequestSerializer,
-    BatchResponseSerializer,
+    BatchSendRequestSerializer,
+    BatchSendResponseSerializer,
     QueuedSerializer,
     SendRequestSerializer,
     StatusSerializer,
@@ -47,13 +47,13 @@ def batch_item_body(item: BatchItem) -> dict:
 class BatchSendView(InternalAPIView):
     @extend_schema(
         operation_id="notifications_send_batch",
-        request=BatchRequestSerializer,
-        responses={202: BatchResponseSerializer, **error_responses(400, 401, 403)},
+        request=BatchSendRequestSerializer,
+        responses={202: BatchSendResponseSerializer, **error_responses(400, 401, 403)},
         description="Queue one template to up to 1000 recipients. Valid items are queued; invalid ones "
         "are reported in place, without an id.",
     )
     def post(self, request: Request) -> Response:
-        serializer = BatchRequestSerializer(data=request.data)
+        serializer = BatchSendRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         batch_id, items = notification_send_batch(**serializer.validated_data)
         return Response({"batch_id": batch_id, "notifications": [batch_item_body(item) for item in items]}, status=202)

@@ -21,6 +21,7 @@ SERVICE_TOKEN_PREFIX = "vsk_"
 # at once in the process that made it and within this many seconds in the others.
 SERVICE_TOKEN_CACHE_SECONDS = 10.0
 USER_TOKEN_CACHE_SECONDS = 10.0
+USER_TOKEN_MAX_LENGTH = 40  # rest_framework.authtoken's key column
 # last_used_at is a hint for humans: write it at most this often per token.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
@@ -134,6 +135,9 @@ def service_token_authenticate(*, raw_key: str) -> ServicePrincipal | None:
 
 def user_token_authenticate(*, key: str) -> tuple[User, Token] | None:
     """Return the active user and token for a DRF token key, or None."""
+    if not (len(key) <= USER_TOKEN_MAX_LENGTH and key.isascii() and key.isalnum()):
+        # Not a key DRF would make (40 hex digits); PostgreSQL would refuse a NUL in the query.
+        return None
     remembered = validated_user_tokens.get(key)
     if remembered is not None:
         return remembered

@@ -1,6 +1,7 @@
 """OpenAPI pieces drf-spectacular cannot infer: our auth scheme and the error body."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -31,3 +32,19 @@ ErrorSerializer = inline_serializer(
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """Return schema entries documenting the error body for each status."""
     return {status: OpenApiResponse(ErrorSerializer) for status in statuses}
+
+
+class BodyOnDeleteSchema(AutoSchema):
+    """Document the request body of a DELETE as well (drf-spectacular only does PUT, PATCH, POST).
+
+    For views whose DELETE takes its arguments from a JSON body (or the query string).
+    """
+
+    def _get_request_body(self, direction: str = "request"):
+        method = self.method
+        if method == "DELETE":
+            self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = method

@@ -1,0 +1,267 @@
+"""Who reaches what: every endpoint against every kind of caller (OWASP API1 and API5).
+
+Callers: nobody, student A and B, teacher A (teaches A) and B (teaches B), staff, and a
+service token. The expectations are the contract's: /internal/ is for services and
+staff (401 without valid credentials, 403 for other users); /api/ is for people (401
+for a service token); a student reaches only her own content, a teacher only his
+students', staff everything, and what a caller may not see is a 404 indistinguishable
+from content that does not exist.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from cache_app.tests.factories import store_body
+from conftest import client_with
+from delivery_app.tests.factories import VIDEO_BYTES, ViewSessionFactory, requested, stored_content
+from notifications_app.registry import TEMPLATES
+from notifications_app.tests.conftest import send
+from vividly.accounts.tests.factories import service_token
+
+pytestmark = pytest.mark.django_db
+
+USERS = ("student_a", "student_b", "teacher_a", "teacher_b", "staff")
+ROLES = ("anonymous", *USERS, "service")
+
+
+@pytest.fixture
+def world(school, as_user):
+    """Content A asked for, content B asked for, A's view session of hers, a notification."""
+    mine, theirs = stored_content(), stored_content()
+    requests = {"student_a": requested(school["student_a"], mine), "student_b": requested(school["student_b"], theirs)}
+    view = ViewSessionFactory(user=school["student_a"], cache_key=mine["cache_key"], duration_seconds=120)
+    _, key = service_token()
+    clients = {role: as_user(school[role]) for role in USERS}
+    clients["anonymous"] = APIClient()
+    clients["service"] = client_with(f"Bearer {key}")
+    return {
+        **school,
+        "mine": mine,
+        "theirs": theirs,
+        "requests": requests,
+        "view_id": str(view.pk),
+        "notification": send(),
+        "clients": clients,
+    }
+
+
+def statuses(world: dict, method: str, path: str, body=None, roles=ROLES) -> dict[str, int]:
+    """Return each caller's status for one request."""
+    found = {}
+    for role in roles:
+        response = getattr(world["clients"][role], method)(path, body, format="json")
+        if response.status_code >= 400:
+            # Whatever the caller, a refusal under /api/ and /internal/ is the contract's JSON error.
+            assert set(response.json()["error"]) == {"code", "message", "details"}, (role, path)
+        found[role] = response.status_code
+    return found
+
+
+def expect(anonymous: int, students: tuple[int, int], teachers: tuple[int, int], staff: int, service: int) -> dict:
+    return {
+        "anonymous": anonymous,
+        "student_a": students[0],
+        "student_b": students[1],
+        "teacher_a": teachers[0],
+        "teacher_b": teachers[1],
+        "staff": staff,
+        "service": service,
+    }
+
+
+def internal(ok: int) -> dict:
+    """/internal/: 401 without credentials, 403 for people who are not staff."""
+    return expect(401, (403, 403), (403, 403), ok, ok)
+
+
+def triple(content: dict) -> dict:
+    return {field: content[field] for field in ("topic_id", "interest", "style")}
+
+
+def welcome(to: str) -> dict:
+    return {"to": to, "template": "welcome_student", "context": TEMPLATES["welcome_student"].sample}
+
+
+# --- /internal/ -------------------------------------------------------------------------
+
+
+def test_cache_check(world):
+    assert statuses(world, "post", "/internal/v1/cache/check", triple(world["mine"])) == internal(200)
+
+
+def test_cache_store(world):
+    assert statuses(world, "post", "/internal/v1/cache/store", store_body()) == internal(201)
+
+
+def test_cache_stats_and_reset(world):
+    assert statuses(world, "get", "/internal/v1/cache/stats") == internal(200)
+    assert statuses(world, "post", "/internal/v1/cache/stats/reset") == internal(204)
+
+
+def test_cache_invalidate(world):
+    body = {"cache_key": world["theirs"]["cache_key"], "dry_run": True}
+    assert statuses(world, "delete", "/internal/v1/cache/invalidate", body) == internal(200)
+
+
+def test_notifications_send_and_batch(world):
+    found = {}
+    for role in ROLES:  # one address per caller, clear of the per-recipient limit
+        body = welcome(f"{role}@example.edu")
+        found.update(statuses(world, "post", "/internal/v1/notifications/send", body, roles=[role]))
+    assert found == internal(202)
+    batch = {"template": "welcome_student", "recipients": [welcome("batch@example.edu")]}
+    assert statuses(world, "post", "/internal/v1/notifications/send/batch", batch) == internal(202)
+
+
+def test_notification_status_is_for_services_and_staff_only(world):
+    path = f"/internal/v1/notifications/{world['notification'].pk}/status"
+    assert statuses(world, "get", path) == internal(200)
+    # The refusal does not depend on whether the id exists.
+    unknown = "/internal/v1/notifications/00000000-0000-4000-8000-000000000000/status"
+    assert statuses(world, "get", unknown) == internal(404)
+
+
+# --- /api/ ------------------------------------------------------------------------------
+
+
+def test_requests_list_shows_each_caller_only_what_is_theirs(world):
+    assert statuses(world, "get", "/api/v1/content/requests") == expect(401, (200, 200), (200, 200), 200, 401)
+    a, b = str(world["requests"]["student_a"].pk), str(world["requests"]["student_b"].pk)
+    seen = {
+        role: {row["id"] for row in world["clients"][role].get("/api/v1/content/requests").json()["results"]}
+        for role in USERS
+    }
+    assert seen == {"student_a": {a}, "student_b": {b}, "teacher_a": {a}, "teacher_b": {b}, "staff": {a, b}}
+
+
+def test_only_students_create_requests(world):
+    body = triple(stored_content())
+    assert statuses(world, "post", "/api/v1/content/requests", body) == expect(401, (201, 201), (403, 403), 403, 401)
+
+
+def test_signed_url(world):
+    path = f"/api/v1/content/{world['mine']['cache_key']}/url"
+    assert statuses(world, "get", path) == expect(401, (200, 404), (200, 404), 200, 401)
+
+
+def test_a_hidden_video_looks_exactly_like_a_missing_one(world):
+    """No existence oracle: B asking for A's video gets what she gets for a key nobody stored."""
+    student_b = world["clients"]["student_b"]
+    hidden = student_b.get(f"/api/v1/content/{world['mine']['cache_key']}/url")
+    missing = student_b.get(f"/api/v1/content/{'0' * 64}/url")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+    for action in ("view", "progress", "complete"):
+        body = {"view_id": world["view_id"], "position_seconds": 1}
+        hidden = student_b.post(f"/api/v1/content/{world['mine']['cache_key']}/{action}", body, format="json")
+        missing = student_b.post(f"/api/v1/content/{'0' * 64}/{action}", body, format="json")
+        assert hidden.status_code == missing.status_code == 404, action
+        assert hidden.json() == missing.json(), action
+
+
+def test_batch_urls_answer_per_item_by_visibility(world):
+    items = [{"cache_key": world["mine"]["cache_key"]}, {"cache_key": world["theirs"]["cache_key"]}]
+    assert statuses(world, "post", "/api/v1/content/urls/batch", {"items": items}) == expect(
+        401, (200, 200), (200, 200), 200, 401
+    )
+    reached = {
+        role: [
+            "url" in result
+            for result in world["clients"][role]
+            .post("/api/v1/content/urls/batch", {"items": items}, format="json")
+            .json()["results"]
+        ]
+        for role in USERS
+    }
+    assert reached == {
+        "student_a": [True, False],
+        "student_b": [False, True],
+        "teacher_a": [True, False],
+        "teacher_b": [False, True],
+        "staff": [True, True],
+    }
+
+
+def test_view_start(world):
+    path = f"/api/v1/content/{world['mine']['cache_key']}/view"
+    assert statuses(world, "post", path, {}) == expect(401, (201, 404), (201, 404), 201, 401)
+
+
+@pytest.mark.parametrize("action", ["progress", "complete"])
+def test_a_view_session_is_its_owners_alone(world, action):
+    """Anyone else's view_id is a 404, staff and the owner's teacher included."""
+    path = f"/api/v1/content/{world['mine']['cache_key']}/{action}"
+    body = {"view_id": world["view_id"], "position_seconds": 10}
+    assert statuses(world, "post", path, body) == expect(401, (200, 404), (404, 404), 404, 401)
+
+
+def test_a_view_id_does_not_travel_to_other_content(world):
+    """B cannot write A's view through content B may see."""
+    student_b = world["clients"]["student_b"]
+    body = {"view_id": world["view_id"], "position_seconds": 10}
+    for action in ("progress", "complete"):
+        response = student_b.post(f"/api/v1/content/{world['theirs']['cache_key']}/{action}", body, format="json")
+        assert response.status_code == 404, action
+    state = world["clients"]["student_a"].post(
+        f"/api/v1/content/{world['mine']['cache_key']}/progress", {**body, "position_seconds": 0}, format="json"
+    )
+    assert state.json()["completed"] is False and state.json()["watched_seconds"] == 0
+
+
+def test_analytics(world):
+    mine = f"/api/v1/content/{world['mine']['cache_key']}/analytics"
+    theirs = f"/api/v1/content/{world['theirs']['cache_key']}/analytics"
+    assert statuses(world, "get", mine) == expect(401, (403, 403), (200, 404), 200, 401)
+    assert statuses(world, "get", theirs) == expect(401, (403, 403), (404, 200), 200, 401)
+
+
+# --- everything else ----------------------------------------------------------------------
+
+
+def test_signed_files_answer_to_the_signature_not_to_credentials(world):
+    """/files/ has no token auth: the signature is the credential, for any caller alike."""
+    url = world["clients"]["student_a"].get(f"/api/v1/content/{world['mine']['cache_key']}/url").json()["url"]
+    signed = urlsplit(url)
+    for role in ROLES:
+        client = world["clients"][role]
+        response = client.get(f"{signed.path}?{signed.query}")
+        assert response.status_code == 200, role
+        assert b"".join(response.streaming_content) == VIDEO_BYTES
+        assert client.get(signed.path).status_code == 403, role
+
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/accounts/user/",
+    "/admin/cache_app/cacheentry/",
+    "/admin/cache_app/cacheentry/statistics/",
+    "/admin/delivery_app/contentrequest/",
+    "/admin/delivery_app/viewsession/",
+    "/admin/notifications_app/notification/",
+    "/admin/notifications_app/notification/preview/?template=welcome_student",
+    "/admin/rq/",
+]
+
+
+@pytest.mark.parametrize("page", ADMIN_PAGES)
+def test_admin_pages_are_for_staff_sessions_only(world, page):
+    for role in ROLES:
+        # API credentials never open the admin: it signs in with a session.
+        response = world["clients"][role].get(page)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], (role, page)
+    for role in USERS:
+        session = Client()
+        session.force_login(world[role])
+        response = session.get(page)
+        if role == "staff":
+            assert response.status_code == 200, page
+        else:
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], (role, page)
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/healthz", "/readyz"])
+def test_public_pages_answer_everyone(world, path):
+    assert {role: world["clients"][role].get(path).status_code for role in ROLES} == dict.fromkeys(ROLES, 200)
