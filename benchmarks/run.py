@@ -33,7 +33,8 @@ def prepare_environment(data_dir: Path) -> None:
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     os.environ["VIVIDLY_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'bench.sqlite3'}")
+    # Never the DATABASE_URL of the environment: the benchmark empties its database.
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{data_dir / 'bench.sqlite3'}")
     base = os.environ.get("BENCH_REDIS_URL")
     if base is None:
         if answers(6379):
@@ -197,6 +198,7 @@ def main() -> None:
     from vividly.redis_guard import client
 
     call_command("migrate", "--noinput", verbosity=0)
+    call_command("flush", "--noinput", verbosity=0)  # a BENCH_DATABASE_URL may hold a previous run
     for alias in ("hot", "state"):
         client(alias).flushdb()
 
