@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class RequestStatus(models.TextChoices):
@@ -21,7 +22,7 @@ class ContentRequest(models.Model):
     interest = models.CharField(max_length=200)
     style = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=RequestStatus.choices, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     ready_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

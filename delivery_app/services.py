@@ -43,6 +43,7 @@ def content_request_create(*, user: User, topic_id: str, interest: str, style: s
                     "interest": interest,
                     "style": style,
                     "status": status,
+                    "created_at": now,
                     "ready_at": now if lookup.hit else None,
                 },
             )

@@ -80,8 +80,9 @@ def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"embedded redis-server did not start; see {folder / 'redis.log'}")
 
 
-def manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+def manage(*args: str, env: dict[str, str], quiet: bool = False) -> None:
+    output = subprocess.DEVNULL if quiet else None
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True, stdout=output)
 
 
 def main() -> None:
@@ -114,7 +115,8 @@ def main() -> None:
         manage("migrate", "--noinput", "-v", "0", env=env)
         credentials = data_dir / "demo-credentials.txt"
         if not credentials.exists():
-            manage("seed_demo", "--output", str(credentials), env=env)
+            # Quiet: the credentials it writes are printed below, on every start.
+            manage("seed_demo", "--output", str(credentials), env=env, quiet=True)
         bind = env.get("VIVIDLY_BIND", "127.0.0.1:8000")
         children.append(
             subprocess.Popen(
