@@ -24,6 +24,7 @@ from notifications_app.models import Notification, ProviderEvent, Status
 from notifications_app.registry import TEMPLATES
 from vividly.accounts.services import service_token_revoke
 from vividly.accounts.tests.factories import service_token
+from vividly.testing.sendgrid_webhook import sent_notification
 
 pytestmark = pytest.mark.django_db
 
@@ -108,14 +109,7 @@ def test_a_service_token_is_not_a_user_token_and_back(school, as_user):
 @pytest.fixture
 def webhook(settings):
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET}
-    return Notification.objects.create(
-        to="maya@example.edu",
-        template="welcome_student",
-        context=TEMPLATES["welcome_student"].sample,
-        status=Status.SENT,
-        attempts=1,
-        provider_message_id=str(uuid.uuid4()),
-    )
+    return sent_notification()
 
 
 def delivered(notification: Notification) -> str:

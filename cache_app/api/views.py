@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from cache_app import selectors, services
 from cache_app.api import serializers as s
-from vividly.api.base import InternalAPIView
+from vividly.api.base import InternalAPIView, json_object
 from vividly.api.schema import BodyOnDeleteSchema, error_responses
 from vividly.errors import InvalidInput
 
@@ -27,9 +27,7 @@ class CheckView(InternalAPIView):
         # The hottest path in the system: the key function validates the three fields
         # itself (same rules and messages as TripleSerializer, which documents them),
         # sparing the serializer's per-request field copies.
-        data = request.data
-        if not isinstance(data, dict):
-            raise InvalidInput(details={"non_field_errors": ["The body must be a JSON object."]})
+        data = json_object(request.data)
         lookup = selectors.cache_lookup(
             topic_id=data.get("topic_id"), interest=data.get("interest"), style=data.get("style")
         )
@@ -103,9 +101,7 @@ class InvalidateView(InternalAPIView):
             raise InvalidInput(
                 details={"non_field_errors": ["Give the arguments in the JSON body or the query string, not both."]}
             )
-        data = request.data or in_query
-        if not isinstance(data, dict):
-            raise InvalidInput(details={"non_field_errors": ["The body must be a JSON object."]})
+        data = json_object(request.data or in_query)
         serializer = s.InvalidateSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         arguments = dict(serializer.validated_data)

@@ -10,22 +10,18 @@ from rest_framework.response import Response
 from delivery_app import analytics, selectors, services
 from delivery_app.api import serializers as s
 from delivery_app.services import ViewState
-from vividly.api.base import PublicAPIView
+from vividly.api.base import PublicAPIView, json_object
 from vividly.api.pagination import Pagination
 from vividly.api.permissions import IsStudent
 from vividly.api.schema import error_responses
 from vividly.api.throttling import UserThrottle
-from vividly.errors import InvalidInput
 
 TAGS = ["content"]
 BATCH_LIMIT = 100
 
 
 def body_object(request: Request) -> dict[str, Any]:
-    data = request.data
-    if not isinstance(data, dict):
-        raise InvalidInput(details={"non_field_errors": ["The body must be a JSON object."]})
-    return data
+    return json_object(request.data)
 
 
 def view_state(view: ViewState) -> dict[str, Any]:

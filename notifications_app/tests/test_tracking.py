@@ -8,10 +8,9 @@ import pytest
 
 from notifications_app.delivery import record_sent
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Status, Suppression
-from notifications_app.registry import TEMPLATES
 from notifications_app.selectors import address_is_suppressed
 from notifications_app.tests.conftest import drain, send
-from vividly.testing.sendgrid_webhook import SECRET, T0, WebhookSigner, post, post_body, sg_event
+from vividly.testing.sendgrid_webhook import SECRET, T0, WebhookSigner, post, post_body, sent_notification, sg_event
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +22,7 @@ def webhook_secret(settings):
 
 @pytest.fixture
 def sent() -> Notification:
-    return Notification.objects.create(
-        to="maya@example.edu",
-        template="welcome_student",
-        context=TEMPLATES["welcome_student"].sample,
-        status=Status.SENT,
-        attempts=1,
-        provider_message_id=str(uuid.uuid4()),
-    )
+    return sent_notification()
 
 
 def status_of(notification: Notification) -> str:

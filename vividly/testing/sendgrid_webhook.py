@@ -19,6 +19,21 @@ SECRET = "sendgrid:hook-secret"
 T0 = 1_760_000_000
 
 
+def sent_notification() -> Notification:
+    """Return a notification as the worker leaves it after SendGrid accepted it."""
+    from notifications_app.models import Status
+    from notifications_app.registry import TEMPLATES
+
+    return Notification.objects.create(
+        to="maya@example.edu",
+        template="welcome_student",
+        context=TEMPLATES["welcome_student"].sample,
+        status=Status.SENT,
+        attempts=1,
+        provider_message_id=str(uuid.uuid4()),
+    )
+
+
 def sg_event(notification: Notification, event: str, at: int = T0, **extra: Any) -> dict:
     """An event as SendGrid posts it: our custom args (metadata) merged into it."""
     return {
