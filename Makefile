@@ -31,7 +31,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(PY) -m vividly.launcher
+	$(PY) -m devstack.launcher
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -43,7 +43,7 @@ bench: install-dev
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 demo: install-dev
-	$(PY) -m vividly.demo.walkthrough
+	$(PY) -m devstack.demo.walkthrough
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -6,8 +6,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from cache_app.stats import buffer as stats_buffer
-from delivery_app.selectors import visible_memo
-from vividly.accounts.services import forget_validated_tokens
+from devstack.api_clients import client_with
+from devstack.sendgrid import SendGridStandIn
+from devstack.workers import WorkerProcesses
 from vividly.accounts.tests.factories import (
     ClassroomFactory,
     StaffFactory,
@@ -15,22 +16,19 @@ from vividly.accounts.tests.factories import (
     TeacherFactory,
     service_token,
 )
-from vividly.redis_guard import client, reset_breakers
-from vividly.testing.sendgrid import SendGridStandIn
-from vividly.testing.workers import WorkerProcesses
+from vividly.process_state import process_state_reset
+from vividly.redis_guard import client
 
 
 @pytest.fixture(autouse=True)
 def clean_redis():
     """Flush the test-only Redis databases before each test, and close breakers."""
-    reset_breakers()
-    forget_validated_tokens()
-    visible_memo.clear()  # primary keys are reused between tests
+    process_state_reset()  # breakers, memos (primary keys are reused between tests)
     stats_buffer.discard()  # waits for a flush in flight, so nothing lands after the flushdb
     for alias in ("hot", "state"):
         client(alias).flushdb()
     yield
-    reset_breakers()
+    process_state_reset()
 
 
 @pytest.fixture(autouse=True)
@@ -51,12 +49,6 @@ def fresh_storages(settings, tmp_path):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
-
-
-def client_with(header: str) -> APIClient:
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=header)
-    return api
 
 
 @pytest.fixture
@@ -95,7 +87,7 @@ def school(db):
 @pytest.fixture(scope="session")
 def gcs_emulator():
     """One GCS emulator for the session; tests wipe it through `gcs_cold_tier`."""
-    from vividly.testing.gcs import GcsEmulator
+    from devstack.gcs import GcsEmulator
 
     emulator = GcsEmulator().start()
     yield emulator
@@ -105,7 +97,7 @@ def gcs_emulator():
 @pytest.fixture
 def gcs_cold_tier(gcs_emulator, settings):
     """Point the cold tier at the GCS emulator (through django-storages), wiped for this test."""
-    from vividly.testing.gcs import gcs_storage
+    from devstack.gcs import gcs_storage
 
     if gcs_emulator.server is None:  # a test stopped it
         gcs_emulator.start()

@@ -29,7 +29,7 @@ RESULTS = BASE_DIR / "benchmarks" / "results"
 
 def prepare_environment(data_dir: Path) -> None:
     """Point Django at a fresh data dir and dedicated Redis databases, before setup()."""
-    from vividly.testing.redis_server import RedisServer, answers
+    from devstack.redis_server import RedisServer, answers
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     os.environ["VIVIDLY_DATA_DIR"] = str(data_dir)

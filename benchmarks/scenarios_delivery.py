@@ -15,8 +15,8 @@ def delivery_scenarios(url: str) -> list[Scenario]:
 
     from cache_app.services import cache_entry_store
     from delivery_app.models import ContentRequest, RequestStatus, ViewSession
+    from devstack.gcs_signing import throwaway_service_account
     from vividly.accounts.tests.factories import StudentFactory
-    from vividly.testing.gcs_signing import throwaway_service_account
 
     student = StudentFactory(username="bench-viewer")
     auth = {"Authorization": f"Token {Token.objects.create(user=student).key}"}

@@ -39,10 +39,10 @@ def empty_queues() -> None:
 
 def measure_worker_throughput() -> dict:
     """Queue N emails, then time one `rqworker --burst` process sending them all to the stand-in."""
+    from devstack.sendgrid import SendGridStandIn
     from notifications_app.models import Notification, Status
     from notifications_app.registry import TEMPLATES
     from notifications_app.services import notification_send_batch
-    from vividly.testing.sendgrid import SendGridStandIn
 
     # The HTTP scenario left thousands of jobs behind, and gunicorn may still be answering
     # requests wrk had already sent: let those land, then measure only our emails.

@@ -2,8 +2,8 @@
 
 import hashlib
 
-from vividly.api.fields import encodable
 from vividly.errors import InvalidInput
+from vividly.text import is_storable
 
 KEY_FIELDS = ("topic_id", "interest", "style")
 FIELD_MAX_LENGTH = 200
@@ -24,7 +24,7 @@ def key_field_errors(field: str, value: object) -> list[str]:
     if SEPARATOR in value:
         # "a|b", "c" and "a", "b|c" would otherwise share one key.
         errors.append(f"Must not contain '{SEPARATOR}', the key separator.")
-    if "\x00" in value or not encodable(value):
+    if not is_storable(value):
         errors.append("Must be valid Unicode text without NUL characters.")
     return errors
 

@@ -4,8 +4,8 @@ import json
 import math
 from typing import Any
 
-from vividly.api.fields import encodable
 from vividly.errors import InvalidInput
+from vividly.text import is_storable
 
 VIDEO_QUALITIES = ("720p", "1080p", "4K")
 SINGLE_ASSETS = ("audio", "script")
@@ -30,7 +30,7 @@ def blob_name_errors(value: Any) -> list[str]:
         errors.append("Must use '/' as the separator.")
     if any(segment in ("", ".", "..") for segment in value.split("/")):
         errors.append("Must not contain empty, '.' or '..' segments.")
-    if any(ord(char) < 32 or ord(char) == 127 for char in value) or not encodable(value):
+    if any(ord(char) < 32 or ord(char) == 127 for char in value) or not is_storable(value):
         errors.append("Must not contain control characters.")
     return errors
 
@@ -57,7 +57,7 @@ def metadata_validate(metadata: Any) -> dict[str, Any]:
     title = metadata.get("title")
     if not isinstance(title, str) or not title.strip():
         errors["metadata.title"] = ["A non-empty string is required."]
-    elif len(title) > TITLE_MAX or not encodable(title):
+    elif len(title) > TITLE_MAX or not is_storable(title):
         errors["metadata.title"] = [f"Must be valid text of at most {TITLE_MAX} characters."]
 
     duration = metadata.get("duration_seconds")

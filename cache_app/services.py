@@ -14,7 +14,7 @@ from cache_app import stats
 from cache_app.keys import cache_key_for, is_cache_key
 from cache_app.metadata import metadata_validate
 from cache_app.models import CacheEntry
-from cache_app.selectors import release, warm
+from cache_app.selectors import Lookup, cache_entries_get, cache_lookup_by_key, release, warm
 from cache_app.signals import content_invalidated, content_stored
 from cache_app.tiers import FILL_LOCK_SECONDS, cold_tier, hot_tier, miss_key
 from vividly.errors import DependencyUnavailable, InvalidInput
@@ -193,3 +193,15 @@ def cache_warm(*, limit: int) -> WarmResult:
 def cache_stats_reset() -> None:
     """Zero the shared counters and latency windows."""
     stats.reset()
+
+
+# The doors delivery_app uses for reads that may warm the hot tier (being moved here from
+# selectors.py by the architecture issue; the names are the agreed interface).
+def cache_entry_fetch(*, cache_key: str, record: bool = True) -> Lookup:
+    """Return the entry for `cache_key` (hot, then cold with warming); see selectors.cache_lookup_by_key."""
+    return cache_lookup_by_key(cache_key=cache_key, record=record)
+
+
+def cache_entries_fetch(*, cache_keys: list[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Return the documents found in either tier for `cache_keys`, and the keys whose cold read failed."""
+    return cache_entries_get(cache_keys=cache_keys)

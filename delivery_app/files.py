@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from cache_app.metadata import blob_name_errors
 from delivery_app.signing import LocalSigner
-from vividly.api.errors import error_response
+from vividly.api.error_bodies import error_response
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024

@@ -4,14 +4,14 @@ import logging
 from typing import Any
 
 import django_rq
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from cache_app.signals import content_invalidated, content_stored
 from delivery_app import jobs, url_cache
 from delivery_app.models import ContentRequest
-from delivery_app.selectors import visible_memo
-from vividly.accounts.models import Enrollment
+from vividly.accounts.models import Classroom, Enrollment
+from vividly.process_state import revocation_announce
 from vividly.redis_guard import OUTAGE_ERRORS
 
 logger = logging.getLogger("delivery_app")
@@ -36,6 +36,12 @@ def content_went_away(*, cache_keys: list[str], **kwargs: Any) -> None:
 
 @receiver(post_delete, sender=ContentRequest, dispatch_uid="delivery_app.request_deleted")
 @receiver(post_delete, sender=Enrollment, dispatch_uid="delivery_app.enrollment_deleted")
+@receiver(post_save, sender=Classroom, dispatch_uid="delivery_app.classroom_saved")
 def access_withdrawn(**kwargs: Any) -> None:
-    """Forget remembered access in this process (others forget within seconds)."""
-    visible_memo.clear()
+    """Forget remembered access here at once and in every other process within a second.
+
+    Only grants are remembered, so only what can take access away matters: a deleted
+    request or enrolment (a deleted classroom deletes its enrolments) or a classroom
+    handed to another teacher.
+    """
+    revocation_announce()

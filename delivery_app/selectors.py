@@ -14,10 +14,10 @@ from delivery_app.assets import AssetChoice, asset_choice, blob_for
 from delivery_app.models import ContentRequest
 from delivery_app.signing import SignedUrl, content_type_for, signer
 from delivery_app.url_cache import AssetRef
-from vividly.accounts.memo import TtlMemo
 from vividly.accounts.models import Role, User
 from vividly.accounts.selectors import teacher_student_ids
 from vividly.errors import DomainError, InvalidInput, NotFound
+from vividly.process_state import Memo
 
 NOT_VISIBLE = "No such content, or it is not visible to you."
 
@@ -27,7 +27,7 @@ NOT_VISIBLE = "No such content, or it is not visible to you."
 # never remembered (a new request is visible at once); an unenrolment reaches the other
 # processes within VISIBILITY_MEMO_SECONDS.
 VISIBILITY_MEMO_SECONDS = 10.0
-visible_memo = TtlMemo(VISIBILITY_MEMO_SECONDS)
+visible_memo = Memo(VISIBILITY_MEMO_SECONDS)
 
 
 def visible_cache_keys(*, user: User, cache_keys: Iterable[str]) -> set[str]:

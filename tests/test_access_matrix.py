@@ -15,8 +15,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from cache_app.tests.factories import store_body
-from conftest import client_with
 from delivery_app.tests.factories import VIDEO_BYTES, ViewSessionFactory, requested, stored_content
+from devstack.api_clients import client_with
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import send
 from vividly.accounts.tests.factories import service_token

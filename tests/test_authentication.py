@@ -18,13 +18,13 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from conftest import client_with
 from delivery_app.tests.factories import requested, stored_content
+from devstack.api_clients import client_with
+from devstack.sendgrid_webhook import sent_notification
 from notifications_app.models import Notification, ProviderEvent, Status
 from notifications_app.registry import TEMPLATES
 from vividly.accounts.services import service_token_revoke
 from vividly.accounts.tests.factories import service_token
-from vividly.testing.sendgrid_webhook import sent_notification
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import pytest
 import redis
 
 from cache_app.tests.factories import store_body
+from devstack.redis_server import RedisServer
 from vividly.redis_guard import reset_breakers
 from vividly.settings.base import redis_cache
-from vividly.testing.redis_server import RedisServer
 
 pytestmark = pytest.mark.django_db
 

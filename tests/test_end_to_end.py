@@ -5,12 +5,12 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from rest_framework.authtoken.models import Token
 
+from devstack.demo.story import Cast, run_story
+from devstack.sendgrid import SendGridStandIn
+from devstack.stack import Stack
+from devstack.workers import database_url
 from vividly.accounts.services import service_token_create
 from vividly.accounts.tests.factories import ClassroomFactory, StaffFactory, StudentFactory, TeacherFactory
-from vividly.demo.story import Cast, run_story
-from vividly.testing.sendgrid import SendGridStandIn
-from vividly.testing.stack import Stack
-from vividly.testing.workers import database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

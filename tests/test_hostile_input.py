@@ -22,8 +22,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from cache_app.tests.factories import store_body
-from conftest import client_with
 from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
+from devstack.api_clients import client_with
 from notifications_app.models import Notification, ProviderEvent, Status
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import send

@@ -8,14 +8,14 @@ from collections import Counter
 import pytest
 from rq import Worker
 
+from devstack.redis_server import RedisServer
+from devstack.sendgrid_webhook import SECRET, echoed_event, post
+from devstack.workers import alive, kill_tree, process_tree, wait_until
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
 from notifications_app.registry import TEMPLATES
 from tests.measurements import milliseconds, report
 from vividly.redis_guard import client, reset_breakers
 from vividly.settings.base import redis_cache
-from vividly.testing.redis_server import RedisServer
-from vividly.testing.sendgrid_webhook import SECRET, echoed_event, post
-from vividly.testing.workers import alive, kill_tree, process_tree, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

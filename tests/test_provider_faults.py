@@ -9,6 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 from rq import Worker
 
+from devstack.sendgrid import Reply
+from devstack.sendgrid_webhook import SECRET, echoed_event, post
+from devstack.workers import QUEUES, drain, run_one_job, scheduled_due_within, wait_until
 from notifications_app.delivery import CLAIM_SLACK
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
 from notifications_app.queueing import queue
@@ -16,9 +19,6 @@ from notifications_app.registry import TEMPLATES
 from notifications_app.services import notification_send
 from tests.measurements import report
 from vividly.redis_guard import client
-from vividly.testing.sendgrid import Reply
-from vividly.testing.sendgrid_webhook import SECRET, echoed_event, post
-from vividly.testing.workers import QUEUES, drain, run_one_job, scheduled_due_within, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from cache_app.tiers import cold_tier, hot_tier
 from delivery_app.signing import LocalSigner
 from delivery_app.tests.factories import VIDEO_BYTES, requested, stored_content
-from vividly.testing.gcs_signing import throwaway_service_account, v4_signature_is_valid
+from devstack.gcs_signing import throwaway_service_account, v4_signature_is_valid
 
 pytestmark = pytest.mark.django_db
 

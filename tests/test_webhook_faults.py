@@ -12,12 +12,12 @@ from django.db import connections
 from django.forms.models import model_to_dict
 from django.test import Client
 
+from devstack.sendgrid_webhook import SECRET, WebhookSigner, echoed_event, post_body
+from devstack.workers import drain
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
 from notifications_app.registry import TEMPLATES
 from notifications_app.services import notification_send
 from tests.measurements import milliseconds, report
-from vividly.testing.sendgrid_webhook import SECRET, WebhookSigner, echoed_event, post_body
-from vividly.testing.workers import drain
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

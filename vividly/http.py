@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from vividly.api.errors import error_response, is_api_path
+from vividly.api.error_bodies import error_response, is_api_path
 
 
 class ApiErrorMiddleware:

@@ -11,6 +11,8 @@ from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis import Redis
 
+from vividly.process_state import process_wide
+
 logger = logging.getLogger("vividly.redis")
 
 T = TypeVar("T")
@@ -27,25 +29,21 @@ class RedisUnavailable(Exception):
         super().__init__(f"redis for {alias!r} unavailable: {cause or 'circuit open'}")
 
 
-_breakers: dict[str, pybreaker.CircuitBreaker] = {}
-
-
+@process_wide("REDIS_BREAKER_RESET_SECONDS", "CACHES")
 def breaker(alias: str) -> pybreaker.CircuitBreaker:
     """Return the breaker for a cache alias ("hot", "default", "state")."""
-    if alias not in _breakers:
-        _breakers[alias] = pybreaker.CircuitBreaker(
-            fail_max=1,
-            reset_timeout=settings.REDIS_BREAKER_RESET_SECONDS,
-            # Only an outage opens the breaker, not a command error.
-            exclude=[lambda exc: not isinstance(exc, OUTAGE_ERRORS)],
-            name=f"redis:{alias}",
-        )
-    return _breakers[alias]
+    return pybreaker.CircuitBreaker(
+        fail_max=1,
+        reset_timeout=settings.REDIS_BREAKER_RESET_SECONDS,
+        # Only an outage opens the breaker, not a command error.
+        exclude=[lambda exc: not isinstance(exc, OUTAGE_ERRORS)],
+        name=f"redis:{alias}",
+    )
 
 
 def reset_breakers() -> None:
     """Forget every breaker; the next call builds a closed one from the current settings."""
-    _breakers.clear()
+    breaker.cache_clear()
 
 
 def guarded(alias: str, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:

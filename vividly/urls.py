@@ -1,11 +1,13 @@
-"""Root URL configuration: public API, internal API, admin, health, docs, webhooks."""
+"""Root URL configuration: public API, internal API, admin, health, docs, webhooks.
+
+Apps are mounted by dotted path, so the core imports none of them.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from delivery_app.files import serve_signed_file
 from vividly import health
 from vividly.api.auth import TokenView
 
@@ -22,7 +24,7 @@ urlpatterns = [
         name="schema",
     ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("files/<path:blob_name>", serve_signed_file, name="signed-file"),
+    path("files/", include("delivery_app.files_urls")),
     path("anymail/", include("anymail.urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

@@ -9,8 +9,8 @@ from cache_app.models import CacheEntry
 from cache_app.signals import content_stored
 from cache_app.tests.factories import metadata, store_body, triple
 from cache_app.tiers import cold_tier
+from devstack.redis_server import free_port
 from vividly.settings.base import redis_cache
-from vividly.testing.redis_server import free_port
 
 pytestmark = pytest.mark.django_db
 

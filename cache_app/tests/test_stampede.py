@@ -76,8 +76,8 @@ def test_concurrent_misses_read_the_cold_tier_once(counted_cold_reads, local_col
 
 def test_without_coordination_every_request_would_read(counted_cold_reads, local_cold_tier, settings):
     """The control: with the hot Redis unreachable there is no lock, and each request reads."""
+    from devstack.redis_server import free_port
     from vividly.settings.base import redis_cache
-    from vividly.testing.redis_server import free_port
 
     fields = triple()
     cache_entry_store(**fields, metadata=metadata())

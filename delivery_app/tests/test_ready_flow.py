@@ -5,9 +5,9 @@ from django.core.cache import caches
 
 from cache_app.tests.factories import metadata
 from delivery_app.models import ContentRequest
+from devstack.workers import drain
 from notifications_app.models import Notification
 from vividly.accounts.tests.factories import StudentFactory
-from vividly.testing.workers import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,8 +45,8 @@ def test_stored_content_makes_pending_requests_ready_and_emails_each_student_onc
 
 
 def test_with_the_queue_down_requests_become_ready_inline(as_user, service_client, settings):
+    from devstack.redis_server import free_port
     from vividly.settings.base import redis_cache
-    from vividly.testing.redis_server import free_port
 
     student = StudentFactory(email="kai@example.edu")
     as_user(student).post("/api/v1/content/requests", TRIPLE, format="json")

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.storage import storages
 
 from delivery_app.signing import GcsSigner, LocalSigner, signer
-from vividly.testing.gcs_signing import throwaway_service_account, v4_signature_is_valid
+from devstack.gcs_signing import throwaway_service_account, v4_signature_is_valid
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from typing import Any
 
+from devstack.workers import QUEUES, drain, scheduled_due_within  # noqa: F401 - used by the tests
 from notifications_app.models import Notification
 from notifications_app.registry import TEMPLATES
 from notifications_app.services import notification_send
-from vividly.testing.workers import QUEUES, drain, scheduled_due_within  # noqa: F401 - used by the tests
 
 
 def send(template: str = "welcome_student", to: str = "maya@example.edu", **kwargs: Any) -> Notification:

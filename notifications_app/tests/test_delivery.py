@@ -8,12 +8,12 @@ import pytest
 from django_rq.workers import get_worker
 from rq.job import Job
 
+from devstack.sendgrid import Reply
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status, Suppression
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import drain, send
 from vividly.redis_guard import client
-from vividly.testing.sendgrid import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

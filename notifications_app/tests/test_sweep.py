@@ -13,15 +13,15 @@ from django.utils import timezone
 from django_rq.workers import get_worker
 from rq import SimpleWorker
 
+from devstack.redis_server import RedisServer
+from devstack.sendgrid import Reply
+from devstack.workers import alive, kill_tree, process_tree, wait_until
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, ProviderEvent, Status
 from notifications_app.queueing import queue, sending_lease_seconds
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import drain, send
 from vividly.redis_guard import client, reset_breakers
 from vividly.settings.base import redis_cache
-from vividly.testing.redis_server import RedisServer
-from vividly.testing.sendgrid import Reply
-from vividly.testing.workers import alive, kill_tree, process_tree, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from vividly.accounts.memo import TtlMemo
 from vividly.accounts.models import Classroom, Enrollment, Role, ServiceToken, User
 from vividly.errors import Conflict, InvalidInput
+from vividly.process_state import Memo, revocation_announce
 
 SERVICE_TOKEN_PREFIX = "vsk_"
 # Validated tokens are remembered per process so a hot path makes no database query
@@ -109,8 +109,8 @@ class ServicePrincipal:
         return self.username
 
 
-validated_service_tokens = TtlMemo(SERVICE_TOKEN_CACHE_SECONDS)
-validated_user_tokens = TtlMemo(USER_TOKEN_CACHE_SECONDS)
+validated_service_tokens = Memo(SERVICE_TOKEN_CACHE_SECONDS)
+validated_user_tokens = Memo(USER_TOKEN_CACHE_SECONDS)
 
 
 def service_token_authenticate(*, raw_key: str) -> ServicePrincipal | None:
@@ -149,6 +149,5 @@ def user_token_authenticate(*, key: str) -> tuple[User, Token] | None:
 
 
 def forget_validated_tokens() -> None:
-    """Drop every remembered token in this process (after a user or token changes)."""
-    validated_user_tokens.clear()
-    validated_service_tokens.clear()
+    """Drop every remembered token, in this process at once and in every other within a second."""
+    revocation_announce()

@@ -13,7 +13,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from vividly.api.errors import error_body
+from vividly.api.error_bodies import error_body
 from vividly.errors import DomainError
 
 logger = logging.getLogger("vividly.api")

@@ -4,14 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-
-def encodable(value: str) -> bool:
-    """Return True when `value` encodes as UTF-8 (JSON allows lone surrogates; UTF-8 does not)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+from vividly.text import is_storable
 
 
 class TextField(serializers.CharField):
@@ -25,6 +18,6 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         value = super().to_internal_value(data)
-        if not encodable(value):
+        if not is_storable(value):
             raise serializers.ValidationError("Must be valid Unicode text (no lone surrogates).")
         return value

@@ -36,7 +36,6 @@ INSTALLED_APPS = [
     "django_rq",
     "anymail",
     "vividly.accounts",
-    "vividly.demo",
     "cache_app",
     "delivery_app",
     "notifications_app",

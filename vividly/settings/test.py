@@ -4,19 +4,21 @@ import os
 import tempfile
 from pathlib import Path
 
-from vividly.testing.embedded_redis import test_redis_url
-
 from .base import *
-from .base import CACHES, redis_cache
+from .base import CACHES, INSTALLED_APPS, redis_cache
 
 SECRET_KEY = "test-only-secret-key-5b1d0e7c"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+INSTALLED_APPS = [*INSTALLED_APPS, "devstack.demo"]
+DEVSTACK = True
 
 # Each xdist worker gets its own pair of Redis databases so parallel runs never share
 # (or flush) each other's keys. Database 0 and 1 are left to `make run`.
 _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-TEST_REDIS_BASE = test_redis_url()
+# The test run's plugin (devstack.pytest_plugin) sets TEST_REDIS_URL before Django starts,
+# starting an embedded Redis when none answers; importing these settings starts nothing.
+TEST_REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 REDIS_URL = f"{TEST_REDIS_BASE}/{2 + 2 * _worker}"
 RQ_REDIS_URL = f"{TEST_REDIS_BASE}/{3 + 2 * _worker}"
 CACHES = {

@@ -2,8 +2,8 @@
 
 import pytest
 
+from devstack.redis_server import RedisServer, free_port
 from vividly.settings.base import redis_cache
-from vividly.testing.redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from conftest import client_with
+from devstack.api_clients import client_with
 from vividly.accounts.models import ServiceToken
 from vividly.accounts.services import forget_validated_tokens, hash_service_key, service_token_revoke
 from vividly.accounts.tests.factories import StaffFactory, StudentFactory, TeacherFactory, service_token

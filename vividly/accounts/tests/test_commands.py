@@ -1,4 +1,4 @@
-"""create_api_user, create_service_token, enroll and seed_demo, as operators run them."""
+"""create_api_user, create_service_token and enroll, as operators run them."""
 
 from io import StringIO
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
-from conftest import client_with
+from devstack.api_clients import client_with
 from vividly.accounts.models import Classroom, Enrollment, Role, ServiceToken, User
 from vividly.accounts.tests.factories import StudentFactory, TeacherFactory
 
@@ -66,17 +66,3 @@ def test_enroll_checks_roles_and_names():
         run("enroll", "--teacher", "s1", "--student", "s1")
     with pytest.raises(CommandError, match="No user"):
         run("enroll", "--teacher", "t1", "--student", "ghost")
-
-
-def test_seed_demo_creates_working_credentials_and_reruns_cleanly(tmp_path):
-    output = tmp_path / "demo.txt"
-    run("seed_demo", "--output", str(output))
-    lines = run("seed_demo", "--output", str(output))
-    text = output.read_text()
-    variables = dict(line.strip().split("=", 1) for line in lines if line.strip().startswith(("ALICE=", "SERVICE=")))
-    assert client_with(f"Bearer {variables['SERVICE']}").get("/internal/v1/probe").status_code == 200
-    assert client_with(f"Token {variables['ALICE']}").get("/api/v1/probe").json() == {"caller": "alice"}
-    assert "curl" in text
-    assert User.objects.filter(username__in=["admin", "ms_rivera", "alice", "bob"]).count() == 4
-    assert Classroom.objects.get(name="Physics 101").students.count() == 2
-    assert ServiceToken.objects.filter(name="demo-content-pipeline").count() == 1

@@ -13,9 +13,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from vividly.launcher import free_port
+from devstack.launcher import free_port
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 class Stack:

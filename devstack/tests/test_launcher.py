@@ -2,7 +2,7 @@
 
 import redis
 
-from vividly import launcher
+from devstack import launcher
 
 
 def test_embedded_redis_starts_answers_and_never_evicts(tmp_path):
@@ -19,7 +19,7 @@ def test_embedded_redis_starts_answers_and_never_evicts(tmp_path):
 
 
 def test_redis_answers_is_false_for_a_closed_port():
-    from vividly.testing.redis_server import free_port
+    from devstack.redis_server import free_port
 
     assert launcher.redis_answers("127.0.0.1", free_port()) is False
 

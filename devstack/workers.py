@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import connection
 from django_rq.workers import get_worker
 
+from devstack.sendgrid import SendGridStandIn
 from notifications_app.queueing import queue
-from vividly.testing.sendgrid import SendGridStandIn
 
 QUEUES = ("high", "default", "low")
 # The settings a worker subprocess runs with: the test settings, on this run's database.

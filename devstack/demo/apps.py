@@ -4,6 +4,6 @@ from django.apps import AppConfig
 
 
 class DemoConfig(AppConfig):
-    name = "vividly.demo"
+    name = "devstack.demo"
     label = "demo"
     verbose_name = "Demo data"

@@ -3,13 +3,13 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from devstack.demo.content import DEMO_VIDEOS, seed_videos
 from vividly.accounts.models import Role, ServiceToken, User
 from vividly.accounts.services import enrollment_create, service_token_create, user_create
-from vividly.demo.content import DEMO_VIDEOS, seed_videos
 
 DEMO_PASSWORD = "vividly-demo"
 SERVICE_TOKEN_NAME = "demo-content-pipeline"
@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="Also write the printed credentials to this file.")
 
     def handle(self, *args, **options) -> None:
+        # Demo data holds a well-known admin password: only a developer's own settings may create it.
+        if not getattr(settings, "DEVSTACK", False):
+            raise CommandError("seed_demo runs only with the local or test settings (DEVSTACK = True).")
         tokens: dict[str, str] = {}
         with transaction.atomic():
             for username, role in USERS:

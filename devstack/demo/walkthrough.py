@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from vividly import launcher
+from devstack import launcher
 
 WEBHOOK_SECRET = "sendgrid:demo-secret"
 
@@ -26,7 +26,7 @@ def main() -> None:
         redis_process, url = launcher.start_embedded_redis(data_dir)
         base = url.rsplit("/", 1)[0]
 
-    from vividly.testing.sendgrid import SendGridStandIn
+    from devstack.sendgrid import SendGridStandIn
 
     with SendGridStandIn() as sendgrid:
         env = {
@@ -40,7 +40,7 @@ def main() -> None:
             "SENDGRID_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
         os.environ.update(env)
-        from vividly.testing.stack import Stack
+        from devstack.stack import Stack
 
         stack = Stack(data_dir=data_dir, env=env)
         os.environ["PUBLIC_BASE_URL"] = stack.url
@@ -53,7 +53,7 @@ def main() -> None:
 
         for alias in ("hot", "state"):
             get_redis_connection(alias).flushdb()
-        from vividly.demo.story import run_story
+        from devstack.demo.story import run_story
 
         cast = make_cast(stack, sendgrid, data_dir)
         try:
@@ -70,9 +70,9 @@ def main() -> None:
 
 
 def make_cast(stack, sendgrid, data_dir: Path):
+    from devstack.demo.story import Cast
     from vividly.accounts.models import User
     from vividly.accounts.services import enrollment_create, service_token_create, user_create
-    from vividly.demo.story import Cast
 
     student, student_token = user_create(username="nia", role="student", email="nia@example.edu", password="demo")
     User.objects.filter(pk=student.pk).update(first_name="Nia")

@@ -5,7 +5,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vividly.launcher import free_port, redis_answers, redis_server_binary
+from devstack.launcher import free_port, redis_answers, redis_server_binary
 
 
 def answers(port: int) -> bool:

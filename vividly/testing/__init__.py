@@ -1,1 +1,0 @@
-"""Test support: real Redis servers, a GCS emulator, a SendGrid stand-in."""
