@@ -43,6 +43,7 @@ def measure_worker_throughput() -> dict:
     from notifications_app.models import Notification, Status
     from notifications_app.registry import TEMPLATES
     from notifications_app.services import notification_send_batch
+    from notifications_app.validation import send_request_validate
 
     # The HTTP scenario left thousands of jobs behind, and gunicorn may still be answering
     # requests wrk had already sent: let those land, then measure only our emails.
@@ -52,8 +53,11 @@ def measure_worker_throughput() -> dict:
     batch_ids = []
     for start in range(0, WORKER_EMAILS, 1000):
         count = min(1000, WORKER_EMAILS - start)
-        recipients = [{"to": f"worker{start + n}@example.edu", "context": sample} for n in range(count)]
-        batch_id, _ = notification_send_batch(template="content_ready", recipients=recipients)
+        items = [
+            send_request_validate(to=f"worker{start + n}@example.edu", template="content_ready", context=sample)
+            for n in range(count)
+        ]
+        batch_id, _ = notification_send_batch(items=items)
         batch_ids.append(batch_id)
 
     with SendGridStandIn() as sendgrid:

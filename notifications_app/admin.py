@@ -11,7 +11,8 @@ from django.urls import path, reverse
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Suppression
 from notifications_app.registry import TEMPLATES
 from notifications_app.rendering import render_email
-from notifications_app.services import notification_requeue, notification_resend
+from notifications_app.services import notification_resend
+from notifications_app.sweep import notification_requeue
 from vividly.errors import DomainError
 
 
@@ -41,9 +42,19 @@ class ProviderEventInline(ReadOnlyInline):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("to", "template", "priority", "status", "attempts", "created_at", "sent_at", "delivered_at")
+    list_display = (
+        "to",
+        "template",
+        "priority",
+        "status",
+        "attempts",
+        "requested_by",
+        "created_at",
+        "sent_at",
+        "delivered_at",
+    )
     list_filter = ("status", "template", "priority", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("to",)
+    search_fields = ("to", "requested_by")
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in Notification._meta.fields]
     inlines = (DeliveryAttemptInline, ProviderEventInline)

@@ -1,6 +1,6 @@
 """RQ jobs: each receives an id and calls a service; the database row is the truth, not the job."""
 
-from notifications_app.delivery import notification_deliver
+from notifications_app.sending import notification_deliver
 
 
 def deliver_notification(notification_id: str) -> str:

@@ -43,6 +43,8 @@ class Notification(models.Model):
     # under the same key is a conflict, not a replay.
     request_fingerprint = models.CharField(max_length=64, blank=True)
     batch_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # Who asked for it: a username, or `service:<name>` for a service token ("" for the system).
+    requested_by = models.CharField(max_length=200, blank=True)
     # anymail's message id (the `anymail_id` custom argument) of the accepted send.
     provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
     last_error = models.TextField(blank=True)

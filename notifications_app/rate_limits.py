@@ -1,9 +1,11 @@
-"""Sending limits kept in the non-evictable Redis: the provider's global rate and a per-recipient cap."""
+"""Sending limits kept in the non-evictable Redis: the provider's global rate, a per-recipient
+cap, and each service token's daily send quota."""
 
 import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
@@ -73,3 +75,46 @@ def recipient_slot_take(*, address: str, template: str) -> Verdict:
 def whole_seconds(seconds: float) -> int:
     """Return a Retry-After value: whole seconds, at least 1."""
     return max(1, math.ceil(seconds))
+
+
+QUOTA_KEY_PREFIX = "vividly:quota:send"
+
+
+@dataclass(frozen=True)
+class SendQuota:
+    """A caller's daily allowance of accepted emails (one service token's `send_quota`)."""
+
+    token_id: int
+    per_day: int
+
+
+def seconds_to_utc_midnight(now: datetime) -> float:
+    """Return the seconds left in `now`'s UTC day: when a daily quota starts over."""
+    now = now.astimezone(UTC)
+    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    return (midnight - now).total_seconds()
+
+
+def send_quota_take(*, quota: SendQuota, count: int, now: datetime) -> Verdict:
+    """Take `count` sends of today's (UTC) quota, all or none; fail open when Redis is unreachable.
+
+    A fixed window per UTC day, as the quota is promised: one counter per token and day,
+    kept two days so a clock a little off still finds it.
+    """
+    key = f"{QUOTA_KEY_PREFIX}:{quota.token_id}:{now.astimezone(UTC):%Y%m%d}"
+    redis = client("state")
+
+    def incr() -> int:
+        with redis.pipeline() as pipeline:
+            pipeline.incrby(key, count).expire(key, 2 * 24 * 3600)
+            return pipeline.execute()[0]
+
+    try:
+        used = guarded("state", incr)
+        if used <= quota.per_day:
+            return Verdict(True)
+        guarded("state", redis.decrby, key, count)  # refused: the caller keeps what it had left
+    except RedisUnavailable as exc:
+        logger.warning("send quota of token %s skipped, redis unavailable: %s", quota.token_id, exc)
+        return Verdict(True)
+    return Verdict(False, seconds_to_utc_midnight(now))

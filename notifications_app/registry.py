@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class EmailTemplate:
@@ -10,8 +12,17 @@ class EmailTemplate:
     description: str
     # Variables the caller must send; a missing one is a 400 at request time.
     required: tuple[str, ...]
-    # Context for the admin preview and the render benchmark.
-    sample: dict[str, Any] = field(default_factory=dict)
+    # Context for the admin preview, the tests and the benchmarks; `*_url` values are paths
+    # of the app, so the sample's links are on a host EMAIL_LINK_HOSTS allows.
+    example: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sample(self) -> dict[str, Any]:
+        """Return the example context with absolute links to the app (APP_BASE_URL)."""
+        base = getattr(settings, "APP_BASE_URL", settings.PUBLIC_BASE_URL).rstrip("/")
+        return {
+            name: f"{base}{value}" if name.endswith("_url") else value for name, value in self.example.items()
+        }
 
     @property
     def link_variables(self) -> tuple[str, ...]:
@@ -26,19 +37,19 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "welcome_student",
             "A new student account is ready.",
             ("student_name", "login_url"),
-            {"student_name": "Maya", "login_url": "https://app.vividly.edu/login"},
+            {"student_name": "Maya", "login_url": "/login"},
         ),
         EmailTemplate(
             "welcome_teacher",
             "A new teacher account is ready.",
             ("teacher_name", "login_url"),
-            {"teacher_name": "Ms Rivera", "login_url": "https://app.vividly.edu/login"},
+            {"teacher_name": "Ms Rivera", "login_url": "/login"},
         ),
         EmailTemplate(
             "password_reset",
             "A link to choose a new password.",
             ("name", "reset_url", "expires_in_minutes"),
-            {"name": "Maya", "reset_url": "https://app.vividly.edu/reset/abc123", "expires_in_minutes": 30},
+            {"name": "Maya", "reset_url": "/reset/abc123", "expires_in_minutes": 30},
         ),
         EmailTemplate(
             "content_ready",
@@ -47,14 +58,14 @@ TEMPLATES: dict[str, EmailTemplate] = {
             {
                 "student_name": "Maya",
                 "content_title": "Newton's laws, told through skateboarding",
-                "content_url": "https://app.vividly.edu/watch/9f2c",
+                "content_url": "/watch/9f2c",
             },
         ),
         EmailTemplate(
             "request_approved",
             "An access request was approved.",
             ("name", "login_url"),
-            {"name": "Maya", "login_url": "https://app.vividly.edu/login"},
+            {"name": "Maya", "login_url": "/login"},
         ),
         EmailTemplate(
             "request_denied",
@@ -70,7 +81,7 @@ TEMPLATES: dict[str, EmailTemplate] = {
                 "student_name": "Maya",
                 "teacher_name": "Ms Rivera",
                 "class_name": "Physics 9B",
-                "invitation_url": "https://app.vividly.edu/join/7d1e",
+                "invitation_url": "/join/7d1e",
             },
         ),
     )

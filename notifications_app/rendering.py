@@ -29,6 +29,10 @@ class RenderedEmail:
     html: str
 
 
+# The variables the base templates get from the service; a caller may not set them.
+BASE_CONTEXT_KEYS = frozenset({"site_url", "sender_name"})
+
+
 def base_context() -> dict[str, Any]:
     """Return the variables every template may use besides the caller's context."""
     return {"site_url": settings.PUBLIC_BASE_URL, "sender_name": settings.SENDGRID_FROM_NAME}
@@ -41,7 +45,8 @@ def render_email(template: str, context: dict[str, Any]) -> RenderedEmail:
     for a variable the template needs and the context lacks).
     """
     engine = engines["emails"]
-    variables = {**base_context(), **context}
+    # The service's own variables win, whatever a row saved before that rule holds.
+    variables = {**context, **base_context()}
     subject = engine.get_template(f"emails/{template}.subject.txt").render(variables)
     return RenderedEmail(
         # One line, whatever the template or the context hold: a newline in a header

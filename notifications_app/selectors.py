@@ -1,11 +1,13 @@
-"""Read notifications (one with its provider events) and the suppression list."""
+"""Read notifications (one with its provider events, the stuck ones) and the suppression list."""
 
 import uuid
+from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, Lower
 
-from notifications_app.models import Notification, ProviderEvent, Suppression
+from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from notifications_app.queueing import sending_lease_seconds
 from vividly.errors import NotFound
 
 
@@ -27,3 +29,21 @@ def address_is_suppressed(address: str) -> bool:
 def with_suppression_flag(notifications: QuerySet[Notification]) -> QuerySet[Notification]:
     """Annotate each notification with `suppressed`: is its address on the suppression list?"""
     return notifications.annotate(suppressed=Exists(Suppression.objects.filter(address=Lower(OuterRef("to")))))
+
+
+def with_event_flag(notifications: QuerySet[Notification]) -> QuerySet[Notification]:
+    """Annotate each notification with `has_events`: did the provider report anything for it?"""
+    return notifications.annotate(has_events=Exists(ProviderEvent.objects.filter(notification=OuterRef("pk"))))
+
+
+def stuck_notifications(*, older_than: float, now: datetime) -> QuerySet[Notification]:
+    """Return the rows still queued or sending `older_than` seconds after max(last state
+    change, scheduled retry time); `sending` ones only once no job can still be running."""
+    cutoff = now - timedelta(seconds=older_than)
+    lease_cutoff = now - timedelta(seconds=max(older_than, sending_lease_seconds()))
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=cutoff)
+    stuck = Notification.objects.filter(due).filter(
+        Q(status=Status.QUEUED, status_changed_at__lte=cutoff)
+        | Q(status=Status.SENDING, status_changed_at__lte=lease_cutoff)
+    )
+    return with_event_flag(stuck).order_by("status_changed_at")

@@ -32,7 +32,7 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.utils import now
 
-from notifications_app.services import notifications_requeue_stuck
+from notifications_app.sweep import notifications_requeue_stuck
 from vividly.redis_guard import OUTAGE_ERRORS, RedisUnavailable, client, guarded
 
 logger = logging.getLogger("vividly.notifications")

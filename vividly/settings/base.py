@@ -1,6 +1,7 @@
 """Settings shared by every environment, read from the environment through one `env`."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from redis.backoff import NoBackoff
@@ -213,6 +214,19 @@ EMAIL_SWEEP_INTERVAL_SECONDS = env.int("EMAIL_SWEEP_INTERVAL_SECONDS", default=6
 # RQ stops a delivery job after this long (more than REQUESTS_TIMEOUT allows a call); a row
 # still `sending` after twice as long has no worker left on it and the sweep takes it back.
 EMAIL_JOB_TIMEOUT_SECONDS = env.int("EMAIL_JOB_TIMEOUT_SECONDS", default=60)
+# --- Email links (notifications_app) ---------------------------------------------------
+# Hosts that `*_url` context variables may link to (no port; `*.example.edu` allowed): an
+# email signed by the service must not carry a caller's phishing link.
+EMAIL_LINK_HOSTS = env.list(
+    "EMAIL_LINK_HOSTS",
+    default=sorted(
+        {
+            urlsplit(url).hostname or ""
+            for url in (env("APP_BASE_URL", default=PUBLIC_BASE_URL), PUBLIC_BASE_URL)
+        }
+        - {""}
+    ),
+)
 
 SILENCED_SYSTEM_CHECKS = [
     # anymail 13.0.1 dropped official SendGrid support and warns on every start. The

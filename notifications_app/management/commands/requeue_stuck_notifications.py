@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications_app.services import notifications_requeue_stuck
+from notifications_app.sweep import notifications_requeue_stuck
 
 
 class Command(BaseCommand):

@@ -205,6 +205,6 @@ def test_local_mode_writes_eml_files_through_the_same_worker(settings, tmp_path)
     assert message["From"] == "Vividly Team <noreply@vividly.edu>"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "https://app.vividly.edu/reset/abc123" in text and "<!DOCTYPE html>" in html
+    assert TEMPLATES["password_reset"].sample["reset_url"] in text and "<!DOCTYPE html>" in html
     notification.refresh_from_db()
     assert notification.status == Status.SENT and notification.attempts == 1
