@@ -20,9 +20,7 @@ class EmailTemplate:
     def sample(self) -> dict[str, Any]:
         """Return the example context with absolute links to the app (APP_BASE_URL)."""
         base = getattr(settings, "APP_BASE_URL", settings.PUBLIC_BASE_URL).rstrip("/")
-        return {
-            name: f"{base}{value}" if name.endswith("_url") else value for name, value in self.example.items()
-        }
+        return {name: f"{base}{value}" if name.endswith("_url") else value for name, value in self.example.items()}
 
     @property
     def link_variables(self) -> tuple[str, ...]:
