@@ -1,8 +1,9 @@
 """Run the whole service on one machine: Redis if needed, migrations, demo data, web, worker.
 
 `make run` calls this. It starts an embedded Redis only when REDIS_URL is unset and
-nothing answers on localhost:6379, then runs gunicorn and the RQ worker in the
-foreground until Ctrl-C, which stops all of them.
+nothing answers on localhost:6379, then runs gunicorn, the RQ worker (kept running by
+`devstack.supervise`: RQ's worker quits when Redis fails around a job) and the
+notifications sweeper in the foreground until Ctrl-C, which stops all of them.
 """
 
 import os
@@ -16,6 +17,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# The contract's worker command.
+WORKER_COMMAND = [PYTHON, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"]
 
 
 def log(message: str) -> None:
@@ -136,14 +139,9 @@ def main() -> None:
                 env=env,
             )
         )
-        children.append(
-            subprocess.Popen(
-                [PYTHON, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"],
-                cwd=BASE_DIR,
-                env=env,
-            )
-        )
-        log(f"web on http://{bind}, worker on queues high, default, low. Ctrl-C stops everything.")
+        children.append(subprocess.Popen([PYTHON, "-m", "devstack.supervise", *WORKER_COMMAND], cwd=BASE_DIR, env=env))
+        children.append(subprocess.Popen([PYTHON, "manage.py", "run_sweeper"], cwd=BASE_DIR, env=env))
+        log(f"web on http://{bind}, worker on queues high, default, low, sweeper. Ctrl-C stops everything.")
         log(f"demo tokens and curl commands: {credentials}\n")
         print(credentials.read_text(), flush=True)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -1,4 +1,4 @@
-"""The service as it runs for real, in subprocesses: gunicorn and `rqworker`, with local settings.
+"""The service as it runs for real, in subprocesses: gunicorn, `rqworker` and `run_sweeper`, with local settings.
 
 Used by the end-to-end test and `make demo`: the children read everything from the
 environment, exactly as a user's `make run` would, pointed at a given database, Redis,
@@ -13,13 +13,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from devstack.launcher import free_port
+from devstack.launcher import WORKER_COMMAND, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 class Stack:
-    """gunicorn and an RQ worker sharing one database, Redis and data folder."""
+    """gunicorn, an RQ worker and the sweeper sharing one database, Redis and data folder."""
 
     def __init__(self, *, data_dir: Path, env: dict[str, str]) -> None:
         self.data_dir = data_dir
@@ -76,9 +76,10 @@ class Stack:
         raise RuntimeError(f"gunicorn did not start; see {self.logs / 'web.log'}")
 
     def start_worker(self) -> subprocess.Popen:
-        return self.spawn(
-            "worker", [sys.executable, "manage.py", "rqworker", "high", "default", "low", "--with-scheduler"]
-        )
+        """Start the worker (kept running by `devstack.supervise`) and the sweeper beside it."""
+        worker = self.spawn("worker", [sys.executable, "-m", "devstack.supervise", *WORKER_COMMAND])
+        self.spawn("sweeper", [sys.executable, "manage.py", "run_sweeper"])
+        return worker
 
     def stop(self) -> None:
         for process in self.processes:

@@ -1,4 +1,5 @@
-"""Run real RQ workers for the tests: in the test process (`drain`), or as `manage.py rqworker`
+"""Run real RQ workers for the tests: in the test process (`drain`), or as the service runs them,
+`manage.py rqworker` (kept running by `devstack.supervise`) beside `manage.py run_sweeper`,
 subprocesses on the test database that a test may SIGKILL (`WorkerProcesses`)."""
 
 import contextlib
@@ -116,26 +117,18 @@ def kill_tree(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
 
 
 class WorkerProcesses:
-    """Start `manage.py rqworker high default low --with-scheduler`, as the contract runs it,
-    each sending to a SendGrid stand-in; `stop_all()` kills whatever is still running."""
+    """Start the worker as the service runs it: `manage.py rqworker high default low --with-scheduler`
+    under `devstack.supervise` (restarted when it exits), beside `manage.py run_sweeper`, each
+    sending to a SendGrid stand-in; `stop_all()` kills whatever is still running."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.started: list[subprocess.Popen] = []
 
-    def start(self, sendgrid: SendGridStandIn, **env: str) -> subprocess.Popen:
-        """Start one worker; `env` overrides its environment (EMAIL_* settings, TEST_REDIS_URL)."""
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": WORKER_SETTINGS,
-            "WORKER_DATABASE_URL": database_url(),
-            "SENDGRID_API_KEY": sendgrid.api_key,
-            "SENDGRID_API_URL": sendgrid.api_url,
-            **env,
-        }
-        with open(self.log_dir / f"worker-{len(self.started)}.log", "w") as log:
+    def spawn(self, name: str, command: list[str], environment: dict[str, str]) -> subprocess.Popen:
+        with open(self.log_dir / f"{name}-{len(self.started)}.log", "w") as log:
             process = subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", *QUEUES, "--with-scheduler"],
+                command,
                 cwd=settings.BASE_DIR,
                 env=environment,
                 stdout=log,
@@ -144,6 +137,34 @@ class WorkerProcesses:
             )
         self.started.append(process)
         return process
+
+    def start(self, sendgrid: SendGridStandIn, **env: str) -> subprocess.Popen:
+        """Start one worker and its sweeper; return the worker's supervisor (its process tree is the
+        worker: supervisor, rqworker, RQ's scheduler). `env` overrides their environment."""
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": WORKER_SETTINGS,
+            "WORKER_DATABASE_URL": database_url(),
+            "SENDGRID_API_KEY": sendgrid.api_key,
+            "SENDGRID_API_URL": sendgrid.api_url,
+            **env,
+        }
+        worker = self.spawn(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "devstack.supervise",
+                sys.executable,
+                "manage.py",
+                "rqworker",
+                *QUEUES,
+                "--with-scheduler",
+            ],
+            environment,
+        )
+        self.spawn("sweeper", [sys.executable, "manage.py", "run_sweeper"], environment)
+        return worker
 
     def stop_all(self) -> None:
         for process in self.started:

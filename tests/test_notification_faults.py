@@ -134,7 +134,8 @@ def test_queue_redis_restarted_while_the_worker_drains(service_client, sendgrid,
 
     # RQ's scheduler process (retries wait in its registry) died with the connection; it is back.
     def worker_and_scheduler_running() -> bool:
-        return sum(alive(pid) for pid in process_tree(worker.pid)) >= 2
+        # Below the supervisor (which keeps the worker running): the worker and its scheduler.
+        return sum(alive(pid) for pid in process_tree(worker.pid)[1:]) >= 2
 
     wait_until(worker_and_scheduler_running, timeout=5, what="the scheduler to restart")
 

@@ -1,4 +1,5 @@
-"""Real RQ workers on real Redis send through anymail's SendGrid backend to a stand-in at the wire."""
+"""Sending (`sending.py`): real RQ workers on real Redis send through anymail's SendGrid backend to a
+stand-in at the wire."""
 
 import email
 import email.policy
@@ -6,6 +7,7 @@ import time
 
 import pytest
 from django_rq.workers import get_worker
+from rq import SimpleWorker
 from rq.job import Job
 
 from devstack.sendgrid import Reply
@@ -22,8 +24,16 @@ def outcomes(notification):
     return list(DeliveryAttempt.objects.filter(notification=notification).values_list("outcome", flat=True))
 
 
-def test_the_worker_class_comes_from_settings():
-    assert type(get_worker("high", "default", "low")).__name__ == "SweepingWorker"
+def test_the_worker_is_rqs_own_in_process_worker():
+    assert type(get_worker("high", "default", "low")) is SimpleWorker
+
+
+def test_jobs_reuse_one_open_provider_connection(sendgrid):
+    for n in range(3):
+        send(to=f"s{n}@example.edu")
+    drain()
+    assert len(sendgrid.payloads) == 3
+    assert sendgrid.connections == 1  # HTTP keep-alive: no new TCP (TLS, with SendGrid) per email
 
 
 def test_a_send_reaches_sendgrid_with_both_bodies_and_our_ids(sendgrid):

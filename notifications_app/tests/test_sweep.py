@@ -1,4 +1,5 @@
-"""Nothing accepted is lost: a lost enqueue or a dead worker delays an email, never drops it."""
+"""The sweep (`sweep.py`, `requeue_stuck_notifications`): a lost enqueue or a dead worker delays
+an email, never drops it."""
 
 import io
 import logging
@@ -8,10 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
-from django_rq.workers import get_worker
-from rq import SimpleWorker
 
 from devstack.redis_server import RedisServer
 from devstack.sendgrid import Reply
@@ -20,7 +18,7 @@ from notifications_app.models import DeliveryAttempt, Notification, Outcome, Pro
 from notifications_app.queueing import queue, sending_lease_seconds
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import drain, send
-from vividly.redis_guard import client, reset_breakers
+from vividly.redis_guard import reset_breakers
 from vividly.settings.base import redis_cache
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,54 +145,11 @@ def test_finished_rows_are_never_swept():
     assert sweep("--older-than", "0") == "requeued 0 notification(s)"
 
 
-def test_the_worker_sweeps_from_its_maintenance_loop_and_one_worker_per_interval(settings):
-    settings.EMAIL_SWEEP_INTERVAL_SECONDS = 60
-    first, second = get_worker("high", "default", "low"), get_worker("high", "default", "low")
-    assert first.dequeue_timeout == 60  # not RQ's 405 s: the loop must come round to sweep
-    assert first.should_run_maintenance_tasks
-    lost()
-    assert first.sweep() == 1
-    lost()
-    assert second.sweep() == 0  # the other worker swept within the interval
-    assert not first.sweep_due
-    assert queued_total() == 1
+# --- real `manage.py rqworker` and `run_sweeper` processes ------------------------------
 
 
-def test_no_database_connection_is_open_when_rq_may_fork_its_scheduler(monkeypatch):
-    open_at_fork: list[bool] = []
-    monkeypatch.setattr(
-        SimpleWorker, "run_maintenance_tasks", lambda self: open_at_fork.append(connection.connection is not None)
-    )
-    worker = get_worker("high", "default", "low")
-    Notification.objects.count()  # a job or a sweep left the connection open
-    worker.run_maintenance_tasks()  # RQ's part restarts a dead scheduler: a fork
-    assert open_at_fork == [False]
-
-
-def test_routine_heartbeats_are_sent_at_most_once_a_second():
-    worker = get_worker("high", "default", "low")
-    worker.heartbeat()
-    first = worker.last_heartbeat
-    worker.heartbeat()  # RQ calls it again around every job
-    assert worker.last_heartbeat == first
-    assert client("state").ttl(worker.key) > 400  # the worker's TTL: minutes
-    worker.heartbeat(100)  # one that sets a job's TTL always goes through
-    assert worker.last_heartbeat > first and client("state").ttl(worker.key) <= 100
-
-
-def test_jobs_reuse_one_open_provider_connection(sendgrid):
-    for n in range(3):
-        send(to=f"s{n}@example.edu")
-    drain()
-    assert len(sendgrid.payloads) == 3
-    assert sendgrid.connections == 1  # HTTP keep-alive: no new TCP (TLS, with SendGrid) per email
-
-
-# --- real `manage.py rqworker` processes ----------------------------------------------
-
-
-def test_the_running_worker_sweeps_by_itself(sendgrid, rqworker):
-    notification = lost(minutes_ago=1)  # queued, but its job was lost
+def test_the_running_service_sweeps_by_itself(sendgrid, rqworker):
+    notification = lost(minutes_ago=1)  # queued, but its job was lost; the sweeper runs beside the worker
     worker = rqworker.start(sendgrid, EMAIL_SWEEP_INTERVAL_SECONDS="1", EMAIL_STUCK_AFTER_SECONDS="2")
     wait_until(lambda: Notification.objects.get(pk=notification.pk).status == Status.SENT, what="the sweep")
     os.killpg(worker.pid, signal.SIGTERM)
@@ -209,7 +164,7 @@ def test_a_worker_killed_during_the_provider_call_leaves_a_row_the_sweep_sends_o
     wait_until(lambda: len(sendgrid.received) == 1, what="the provider call")
     processes = process_tree(worker.pid)
     kill_tree(worker)  # the machine dies: the worker and its scheduler at once
-    assert len(processes) >= 2
+    assert len(processes) >= 3  # the supervisor, the worker and RQ's scheduler
     wait_until(lambda: not any(alive(pid) for pid in processes), timeout=5, what="the processes to die")
 
     notification.refresh_from_db()

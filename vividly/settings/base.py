@@ -137,9 +137,9 @@ CACHES = {
 
 RQ_QUEUES = {name: {"USE_REDIS_CACHE": "state", "DEFAULT_TIMEOUT": 120} for name in ("high", "default", "low")}
 RQ = {
-    # `rqworker` uses this class: it also runs the notifications sweep from its maintenance
-    # loop, so the sweep lives in the worker process and survives a restart of Redis.
-    "WORKER_CLASS": "notifications_app.worker.SweepingWorker",
+    # RQ's own in-process worker: a fork per job cost ~60 ms, and each fresh work horse opened
+    # a new connection to the provider. The sweep runs beside it (`manage.py run_sweeper`).
+    "WORKER_CLASS": "rq.SimpleWorker",
 }
 RQ_SHOW_ADMIN_LINK = True
 
