@@ -14,6 +14,7 @@ from django.conf import settings
 from rq import Queue
 
 from notifications_app.models import Notification
+from vividly.process_state import process_wide
 from vividly.redis_guard import RedisUnavailable, client, guarded
 
 logger = logging.getLogger("vividly.notifications")
@@ -35,20 +36,14 @@ def sending_lease_seconds() -> int:
     return 2 * job_timeout_seconds()
 
 
-_queues: dict[tuple[str, int], Queue] = {}
-
-
+@process_wide("CACHES", "RQ_QUEUES")
 def queue(name: str) -> Queue:
     """Return the RQ queue `name`, enqueueing at once (the caller chooses when, after commit).
 
-    Kept per connection: building one reads settings and imports classes each time,
-    which cost the API as much as the enqueue itself.
+    Kept per process: building one reads settings and imports classes each time, which
+    cost the API as much as the enqueue itself.
     """
-    connection = client("state")
-    key = (name, id(connection))
-    if key not in _queues or _queues[key].connection is not connection:
-        _queues[key] = django_rq.get_queue(name, commit_mode="auto", connection=connection)
-    return _queues[key]
+    return django_rq.get_queue(name, commit_mode="auto", connection=client("state"))
 
 
 def enqueue_deliveries(notifications: Iterable[Notification]) -> int:

@@ -11,18 +11,15 @@ from django.conf import settings
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
-from redis import ConnectionPool
 
+from vividly.process_state import process_wide
 from vividly.redis_guard import RedisUnavailable, client, guarded
 
 logger = logging.getLogger("vividly.notifications")
 
 KEY_PREFIX = "vividly:limits"
 
-# One limiter per connection pool of the "state" cache (a test may swap the cache).
-_limiter: tuple[ConnectionPool, MovingWindowRateLimiter] | None = None
-
-
+@process_wide("CACHES")
 def limiter() -> MovingWindowRateLimiter:
     """Return a moving-window limiter on the "state" Redis.
 
@@ -30,12 +27,8 @@ def limiter() -> MovingWindowRateLimiter:
     lets 2N through around a boundary; its cost is a list of at most N timestamps per key.
     It reuses the cache's connection pool, hence its short timeouts and no retries.
     """
-    global _limiter
-    pool = client("state").connection_pool
-    if _limiter is None or _limiter[0] is not pool:
-        storage = RedisStorage("redis://", connection_pool=pool, key_prefix=KEY_PREFIX)
-        _limiter = (pool, MovingWindowRateLimiter(storage))
-    return _limiter[1]
+    storage = RedisStorage("redis://", connection_pool=client("state").connection_pool, key_prefix=KEY_PREFIX)
+    return MovingWindowRateLimiter(storage)
 
 
 @dataclass(frozen=True)

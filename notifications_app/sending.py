@@ -29,6 +29,7 @@ from notifications_app.queueing import enqueue_delivery_in
 from notifications_app.rate_limits import send_slot_take
 from notifications_app.rendering import RenderedEmail, render_email
 from notifications_app.selectors import with_suppression_flag
+from vividly.process_state import process_wide
 
 logger = logging.getLogger("vividly.notifications")
 
@@ -117,22 +118,16 @@ def build_message(notification: Notification, rendered: RenderedEmail) -> EmailM
     return message
 
 
-# One mail connection per worker process, kept open between jobs: anymail's backend then
-# reuses its HTTP session, so an email costs one request, not a TCP and TLS handshake too.
-_mail_connection: tuple[tuple, BaseEmailBackend] | None = None
-
-
+@process_wide("EMAIL_BACKEND", "ANYMAIL")
 def mail_connection() -> BaseEmailBackend:
-    """Return this process's open mail connection for the configured backend."""
-    global _mail_connection
-    key = (settings.EMAIL_BACKEND, repr(getattr(settings, "ANYMAIL", None)))
-    if _mail_connection is None or _mail_connection[0] != key:
-        if _mail_connection is not None:
-            _mail_connection[1].close()
-        connection = get_connection()
-        connection.open()
-        _mail_connection = (key, connection)
-    return _mail_connection[1]
+    """Return this process's open mail connection for the configured backend.
+
+    Kept open between jobs: anymail's backend then reuses its HTTP session, so an email
+    costs one request, not a TCP and TLS handshake too.
+    """
+    connection = get_connection()
+    connection.open()
+    return connection
 
 
 def provider_send(notification: Notification, rendered: RenderedEmail) -> tuple[str, int | None]:
