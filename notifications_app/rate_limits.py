@@ -19,6 +19,7 @@ logger = logging.getLogger("vividly.notifications")
 
 KEY_PREFIX = "vividly:limits"
 
+
 @process_wide("CACHES")
 def limiter() -> MovingWindowRateLimiter:
     """Return a moving-window limiter on the "state" Redis.

@@ -22,11 +22,6 @@ class EmailTemplate:
         base = getattr(settings, "APP_BASE_URL", settings.PUBLIC_BASE_URL).rstrip("/")
         return {name: f"{base}{value}" if name.endswith("_url") else value for name, value in self.example.items()}
 
-    @property
-    def link_variables(self) -> tuple[str, ...]:
-        """Return the required variables that become links (named `*_url`: http(s) URLs only)."""
-        return tuple(name for name in self.required if name.endswith("_url"))
-
 
 TEMPLATES: dict[str, EmailTemplate] = {
     spec.name: spec

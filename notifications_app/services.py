@@ -155,13 +155,6 @@ class BatchItem:
     error: DomainError | None = None
 
 
-def error_summary(error: DomainError) -> str:
-    """Return one line naming each invalid field, for a batch item's error message."""
-    if not error.details:
-        return error.message
-    return " ".join(f"{field}: {' '.join(map(str, messages))}" for field, messages in error.details.items())
-
-
 def notification_send_batch(
     *, items: list[BatchItem | SendRequest], sender: Sender = SYSTEM
 ) -> tuple[uuid.UUID, list[BatchItem]]:

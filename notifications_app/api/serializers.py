@@ -12,9 +12,9 @@ from rest_framework import serializers
 
 from notifications_app.models import Priority
 from notifications_app.registry import TEMPLATES
-from notifications_app.services import MAX_BATCH_RECIPIENTS, BatchItem, error_summary
+from notifications_app.services import MAX_BATCH_RECIPIENTS, BatchItem
 from notifications_app.validation import SendRequest, send_request_validate, template_errors
-from vividly.errors import InvalidInput
+from vividly.errors import DomainError, InvalidInput
 
 
 @extend_schema_field({"type": "string", "enum": sorted(TEMPLATES)})
@@ -114,6 +114,13 @@ class ItemErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     details = serializers.DictField(required=False)
+
+
+def error_summary(error: DomainError) -> str:
+    """Return one line naming each invalid field, for a batch item's error message."""
+    if not error.details:
+        return error.message
+    return " ".join(f"{field}: {' '.join(map(str, messages))}" for field, messages in error.details.items())
 
 
 class BatchSendItemSerializer(serializers.Serializer):

@@ -1,14 +1,9 @@
-"""Helpers for the notifications tests (the SendGrid stand-in fixture is in the root conftest)."""
+"""Fixtures of the notifications tests live in the root conftest (the SendGrid stand-in, workers).
 
-from typing import Any
+`send` and `drain` are re-exported here only for test modules outside this app that still
+import them from this file; new code imports `notifications_app.tests.support.send` and
+`devstack.workers.drain`.
+"""
 
-from devstack.workers import QUEUES, drain, scheduled_due_within  # noqa: F401 - used by the tests
-from notifications_app.models import Notification
-from notifications_app.registry import TEMPLATES
-from notifications_app.services import notification_send
-
-
-def send(template: str = "welcome_student", to: str = "maya@example.edu", **kwargs: Any) -> Notification:
-    """Accept a notification through the service, with the template's sample context."""
-    kwargs.setdefault("context", TEMPLATES[template].sample)
-    return notification_send(to=to, template=template, **kwargs)
+from devstack.workers import drain  # noqa: F401 - see the module docstring
+from notifications_app.tests.support import send  # noqa: F401 - see the module docstring

@@ -11,10 +11,11 @@ from rq import SimpleWorker
 from rq.job import Job
 
 from devstack.sendgrid import Reply
+from devstack.workers import drain
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status, Suppression
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
-from notifications_app.tests.conftest import drain, send
+from notifications_app.tests.support import send
 from vividly.redis_guard import client
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from devstack.redis_server import RedisServer
 from devstack.sendgrid import Reply
-from devstack.workers import alive, kill_tree, process_tree, wait_until
+from devstack.workers import alive, drain, kill_tree, process_tree, wait_until
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, ProviderEvent, Status
 from notifications_app.queueing import queue, sending_lease_seconds
 from notifications_app.registry import TEMPLATES
-from notifications_app.tests.conftest import drain, send
+from notifications_app.tests.support import send
 from vividly.redis_guard import reset_breakers
 from vividly.settings.base import redis_cache
 
