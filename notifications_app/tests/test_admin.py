@@ -45,6 +45,14 @@ def test_the_changelist_filters_and_searches(staff):
     assert "Preview email templates" in staff.get(CHANGELIST).content.decode()
 
 
+def test_the_changelist_shows_and_searches_who_asked(staff):
+    mine = notification(requested_by="service:pipeline")
+    notification(requested_by="ops-carol")
+    page = staff.get(CHANGELIST)
+    assert "service:pipeline" in page.content.decode() and "Requested by" in page.content.decode()
+    assert listed(staff.get(CHANGELIST, {"q": "service:pipe"})) == {str(mine.pk)}
+
+
 def test_a_notification_shows_its_attempts_and_events(staff):
     row = notification(status=Status.DELIVERED, attempts=2)
     DeliveryAttempt.objects.create(notification=row, number=1, outcome=Outcome.TRANSIENT_ERROR, http_status=503)
