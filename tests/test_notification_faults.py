@@ -107,7 +107,9 @@ def test_queue_redis_down_while_sends_are_accepted(service_client, sendgrid, rqw
 def test_queue_redis_restarted_while_the_worker_drains(service_client, sendgrid, rqworker, private_state_redis):
     """Redis goes away between and around jobs (RQ's bookkeeping), not only while the worker waits.
 
-    RQ quits its work loop on such an error: the worker ended, and with it the sweep.
+    RQ quits its work loop on such an error (this test once found the worker, and the sweep
+    inside it, gone); now the supervisor starts a new worker, whose scheduler comes back, and
+    the sweeper beside it puts back what the outage lost.
     """
     first_batch, during = 100, 20
     sendgrid.delay = 0.02
