@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Suppression
 from notifications_app.registry import TEMPLATES
 from notifications_app.rendering import render_email
-from notifications_app.services import notification_resend
+from notifications_app.services import Sender, notification_resend
 from notifications_app.sweep import notification_requeue
 from vividly.errors import DomainError
 
@@ -93,7 +93,7 @@ class NotificationAdmin(admin.ModelAdmin):
         sent, refused = 0, []
         for notification in queryset:
             try:
-                notification_resend(notification=notification)
+                notification_resend(notification=notification, sender=Sender(requested_by=request.user.get_username()))
                 sent += 1
             except DomainError as exc:
                 refused.append(f"{notification.to}: {exc.message} {exc.details or ''}")

@@ -89,6 +89,7 @@ def test_resend_creates_a_new_notification(staff, django_capture_on_commit_callb
     )
     assert [job.args[0] for job in queue("default").get_jobs()] == [str(copy.pk)]
     assert "1 new notification(s) queued." in response.content.decode()
+    assert copy.requested_by == response.wsgi_request.user.username  # the operator who resent it
 
 
 def test_resend_of_an_unrenderable_notification_reports_why(staff):
