@@ -132,21 +132,29 @@ def database_mentions(needles: list[str]) -> list[tuple[str, str, str]]:
     return found
 
 
+def redis_values(redis, key: bytes) -> list[bytes]:
+    """Return what a key holds, whatever its type."""
+    kind = redis.type(key).decode()
+    if kind == "string":
+        return [redis.get(key)]
+    if kind == "list":
+        return redis.lrange(key, 0, -1)
+    if kind == "set":
+        return list(redis.smembers(key))
+    if kind == "zset":
+        return redis.zrange(key, 0, -1)
+    if kind == "hash":
+        return [item for pair in redis.hgetall(key).items() for item in pair]
+    raise AssertionError(f"a key of type {kind} is not searched: {key!r}")
+
+
 def redis_mentions(needles: list[str]) -> list[tuple[str, bytes]]:
     """Return (alias, key) for every key of the hot and state Redis whose name or value holds a needle."""
     found = []
     for alias in ("hot", "state"):
         redis = client(alias)
         for key in redis.scan_iter(count=1000):
-            kind = redis.type(key).decode()
-            value = {
-                "string": lambda k: [redis.get(k)],
-                "list": lambda k: redis.lrange(k, 0, -1),
-                "set": lambda k: list(redis.smembers(k)),
-                "zset": lambda k: redis.zrange(k, 0, -1),
-                "hash": lambda k: [item for pair in redis.hgetall(k).items() for item in pair],
-            }.get(kind, lambda k: [])(key)
-            text = b" ".join([key, *[part for part in value if part]]).lower()
+            text = b" ".join([key, *[part for part in redis_values(redis, key) if part]]).lower()
             if any(needle.lower().encode() in text for needle in needles):
                 found.append((alias, key))
     return found
