@@ -1,6 +1,7 @@
 """Writes of privacy: a user's export (logged), their erasure, and the retention purge."""
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,13 +81,13 @@ def user_erase(*, username: str, actor: Any) -> dict[str, int]:
 
 def expired_data_purge(*, now: datetime | None = None, dry_run: bool = False) -> PurgeRun:
     """Delete (or, with `dry_run`, count) what each app keeps beyond its retention window."""
-    started = timezone.now()
-    now = now or started
+    now = now or timezone.now()
+    started = time.monotonic()
     retention.clock.reset()
     counts = {kind.name: kind.purge(now, dry_run) for kind in registry.kinds() if kind.purge is not None}
     run = PurgeRun.objects.create(
-        started_at=started,
-        finished_at=timezone.now(),
+        started_at=now,
+        finished_at=now + timedelta(seconds=time.monotonic() - started),
         dry_run=dry_run,
         counts=counts,
         longest_batch_ms=retention.clock.longest_ms,
