@@ -145,6 +145,8 @@ def redis_values(redis, key: bytes) -> list[bytes]:
         return redis.zrange(key, 0, -1)
     if kind == "hash":
         return [item for pair in redis.hgetall(key).items() for item in pair]
+    if kind == "stream":
+        return [item for _, fields in redis.xrange(key) for pair in fields.items() for item in pair]
     raise AssertionError(f"a key of type {kind} is not searched: {key!r}")
 
 
