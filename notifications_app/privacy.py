@@ -3,12 +3,16 @@
 A suppressed address is not forgotten on erasure: it is replaced by its keyed hash
 (`suppressed_forms`), so the bounce list keeps refusing the address if it comes back,
 without the database holding it.
+
+The minimisation rules (which provider-event fields are kept, which context values are
+redacted once an email is final) live here too, with the data migration that applies them
+to rows stored before the rules.
 """
 
 from datetime import datetime
 from typing import Any
 
-from notifications_app.models import Notification, ProviderEvent, Suppression
+from notifications_app.models import Notification, ProviderEvent, Status, Suppression
 from notifications_app.rate_limits import KEY_PREFIX
 from vividly.privacy import registry
 from vividly.privacy.digests import keyed_digest
@@ -19,6 +23,72 @@ from vividly.privacy.rows import model_row, model_rows
 HASHED_PREFIX = "hmac-sha256:"
 # limits' key for the per-recipient cap: LIMITER/email/recipient/<template>/<address>/<amount>/<multiples>/<unit>.
 RECIPIENT_LIMIT_KEYS = KEY_PREFIX + ":LIMITER/email/recipient/*/{address}/*"
+
+
+# What a SendGrid event may keep: what happened, to which message, and why. Never the
+# recipient's IP address (`ip`), browser (`useragent`) or the link they clicked (`url`).
+PROVIDER_EVENT_FIELDS = frozenset(
+    {
+        "event",
+        "timestamp",
+        "sg_event_id",
+        "sg_message_id",
+        "smtp-id",
+        "anymail_id",
+        "notification_id",
+        "category",
+        "type",
+        "bounce_classification",
+        "reason",
+        "status",
+        "response",
+        "attempt",
+        "tls",
+    }
+)
+# Once an email is here, nothing will render it again: its names and links can go.
+REDACTED_STATUSES = (Status.DELIVERED, Status.BOUNCED, Status.REJECTED, Status.SUPPRESSED)
+MIGRATION_BATCH = 1000
+
+
+def provider_event_payload_minimised(payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields of a provider event that may be stored."""
+    return {name: value for name, value in payload.items() if name in PROVIDER_EVENT_FIELDS}
+
+
+def is_personal_context_key(key: str) -> bool:
+    """Return whether an email context value names a person or is a personal link (`name`, `*_name`, `*_url`)."""
+    return key == "name" or key.endswith(("_name", "_url"))
+
+
+def context_redacted(context: dict[str, Any]) -> dict[str, Any]:
+    """Return an email's context without names and links."""
+    return {key: value for key, value in context.items() if not is_personal_context_key(key)}
+
+
+def existing_rows_minimise(apps: Any, schema_editor: Any) -> None:
+    """A RunPython data migration: drop what the rules do not keep from rows stored before them."""
+    historical_event = apps.get_model("notifications_app", "ProviderEvent")
+    historical_notification = apps.get_model("notifications_app", "Notification")
+    for model, field, minimised, rows in (
+        (historical_event, "payload", provider_event_payload_minimised, historical_event.objects.all()),
+        (
+            historical_notification,
+            "context",
+            context_redacted,
+            historical_notification.objects.filter(status__in=REDACTED_STATUSES),
+        ),
+    ):
+        changed = []
+        for row in rows.only("pk", field).iterator(chunk_size=MIGRATION_BATCH):
+            kept = minimised(getattr(row, field))
+            if kept != getattr(row, field):
+                setattr(row, field, kept)
+                changed.append(row)
+            if len(changed) >= MIGRATION_BATCH:
+                model.objects.bulk_update(changed, [field])
+                changed = []
+        model.objects.bulk_update(changed, [field])
 
 
 def hashed_address(address: str) -> str:

@@ -3,9 +3,17 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.apps import apps as django_apps
 
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Suppression
-from notifications_app.privacy import hashed_address, suppressed_forms
+from notifications_app.privacy import (
+    context_redacted,
+    existing_rows_minimise,
+    hashed_address,
+    provider_event_payload_minimised,
+    suppressed_forms,
+)
+from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import send
 from vividly.accounts.tests.factories import StudentFactory
 from vividly.privacy.services import expired_data_purge, user_erase
@@ -78,3 +86,45 @@ def test_the_hash_depends_on_the_secret_key(settings):
     before = hashed_address("a@example.edu")
     settings.SECRET_KEY = "another-secret-key-for-this-test-only"
     assert hashed_address("a@example.edu") != before
+
+
+def test_a_provider_event_keeps_only_the_whitelisted_fields():
+    raw = {
+        "event": "click",
+        "email": "maya@example.edu",
+        "timestamp": 1764590400,
+        "sg_message_id": "m-1",
+        "ip": "203.0.113.9",
+        "useragent": "Mozilla/5.0",
+        "url": "https://app.vividly.edu/reset/secret",
+        "url_offset": {"index": 0},
+        "reason": "550 unknown",
+    }
+    assert provider_event_payload_minimised(raw) == {
+        "event": "click",
+        "timestamp": 1764590400,
+        "sg_message_id": "m-1",
+        "reason": "550 unknown",
+    }
+
+
+def test_a_final_emails_names_and_links_are_redacted():
+    context = {"student_name": "Maya", "name": "Maya", "content_title": "Newton", "content_url": "https://x/w/1"}
+    assert context_redacted(context) == {"content_title": "Newton"}
+
+
+def test_the_data_migration_minimises_rows_stored_before_the_rules():
+    delivered = send("content_ready", context={**TEMPLATES["content_ready"].sample})
+    Notification.objects.filter(pk=delivered.pk).update(status="delivered")
+    queued = send("content_ready", to="other@example.edu")
+    ProviderEvent.objects.create(
+        notification=delivered, event_type="opened", dedupe_key="o", payload={"event": "open", "ip": "203.0.113.9"}
+    )
+
+    existing_rows_minimise(django_apps, None)
+
+    delivered.refresh_from_db()
+    queued.refresh_from_db()
+    assert delivered.context == {"content_title": TEMPLATES["content_ready"].sample["content_title"]}
+    assert queued.context == TEMPLATES["content_ready"].sample  # it will still be rendered
+    assert ProviderEvent.objects.get().payload == {"event": "open"}
