@@ -113,3 +113,17 @@ def test_the_access_log_endpoint_lists_entries_about_a_user_newest_first_paged(s
     assert [row["action"] for row in page["results"]] == ["progress", "analytics"]
     assert page["results"][0]["actor"] == teacher.username and page["results"][0]["actor_kind"] == "teacher"
     assert service_client.get("/internal/v1/privacy/access-log?limit=x").status_code == 400
+
+
+def test_during_a_long_outage_only_the_oldest_entries_are_dropped(monkeypatch, caplog):
+    monkeypatch.setattr(access_log, "KEEP_AT_MOST", 3)
+    student = StudentFactory()
+    with mock.patch.object(AccessLogEntry.objects, "bulk_create", side_effect=DatabaseError("down")):
+        for n in range(5):
+            access_log_record(actor=None, subject=student, action=f"read-{n}")
+            access_log_flush()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "access log buffer full: 1 oldest entries dropped"
+    ] * 2
+    assert access_log_flush() == 3
+    assert sorted(AccessLogEntry.objects.values_list("action", flat=True)) == ["read-2", "read-3", "read-4"]
