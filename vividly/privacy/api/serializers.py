@@ -16,6 +16,13 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
         fields = ["occurred_at", "actor", "actor_kind", "subject_id", "subject_username", "subject_digest", "action"]
 
 
+class AccessLogPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AccessLogEntrySerializer(many=True)
+
+
 class ErasureResponseSerializer(serializers.Serializer):
     erased = serializers.DictField(child=serializers.IntegerField(), help_text="Rows (or keys) erased per kind.")
 

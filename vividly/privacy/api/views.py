@@ -44,8 +44,12 @@ class UserErasureView(PrivacyAPIView):
 class AccessLogView(PrivacyAPIView):
     @extend_schema(
         tags=TAGS,
-        parameters=[OpenApiParameter("username", str, required=False, description="Only entries about this user.")],
-        responses={200: s.AccessLogEntrySerializer(many=True), **error_responses(400, 401, 403)},
+        parameters=[
+            OpenApiParameter("username", str, required=False, description="Only entries about this user."),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="at most 500; default 50"),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
+        ],
+        responses={200: s.AccessLogPageSerializer, **error_responses(400, 401, 403)},
         description="Who (teacher, staff, service, operator) read whose data, what and when; newest first, paged.",
     )
     def get(self, request: Request) -> Response:
