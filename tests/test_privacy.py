@@ -58,8 +58,10 @@ def zoe(as_user):
         change_message="[]",
     )
     # Her throttle key (DRF, by id) comes from a real request; the recipient limit key from the send above.
-    assert as_user(student).get("/api/v1/content/requests").status_code == 200
+    her_client = as_user(student)
+    assert her_client.get("/api/v1/content/requests").status_code == 200
     return {
+        "client": her_client,
         "student": student,
         "teacher": teacher,
         "classroom": classroom,
@@ -182,6 +184,8 @@ def test_after_erasure_no_table_and_no_redis_key_holds_her(zoe, service_client):
     # The bounce list still refuses her address, known only by its keyed hash.
     assert Suppression.objects.get().address == hashed_address(EMAIL)
     assert service_client.delete("/internal/v1/privacy/users/zoe-quill").status_code == 404
+    # Her token, validated (and remembered) before, stops working at once.
+    assert zoe["client"].get("/api/v1/content/requests").status_code == 401
 
 
 def test_the_erasure_is_logged_without_naming_her(zoe, service_client):
