@@ -18,6 +18,7 @@ from vividly.accounts.models import Enrollment, User
 from vividly.accounts.tests.factories import ClassroomFactory, StaffFactory, StudentFactory, TeacherFactory
 from vividly.privacy.models import AccessLogEntry
 from vividly.redis_guard import client
+from vividly.settings.base import redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +221,17 @@ def test_erasing_a_teacher_removes_their_classrooms_and_their_name_from_the_log(
     assert database_mentions([teacher.username, teacher.email]) == []
     progress = AccessLogEntry.objects.get(action="progress")
     assert progress.subject_username == "zoe-quill" and progress.actor == "(erased user)"
+
+
+def test_with_the_state_redis_down_nothing_is_erased_and_the_answer_is_503(zoe, service_client, settings):
+    # A port nothing listens on: the state Redis (throttles, limits) is unreachable.
+    settings.CACHES = {
+        **settings.CACHES,
+        "state": redis_cache("redis://127.0.0.1:9/0", prefix="vividly:state", timeout=None),
+    }
+    response = service_client.delete("/internal/v1/privacy/users/zoe-quill")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "erasure_unavailable"
+    assert response["Retry-After"]
+    assert User.objects.filter(username="zoe-quill").exists() and ViewSession.objects.exists()
+    assert not AccessLogEntry.objects.filter(action="erasure").exists()  # an erasure that did not happen

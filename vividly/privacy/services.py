@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vividly.privacy import registry, retention
-from vividly.privacy.access_log import access_log_flush, access_log_record
+from vividly.privacy.access_log import access_log_flush, access_log_record, access_log_record_erasure
 from vividly.privacy.models import DailyViewTotal, PurgeRun
 from vividly.privacy.rows import model_row
 from vividly.privacy.selectors import user_get
@@ -62,8 +62,7 @@ def user_erase(*, username: str, actor: Any) -> dict[str, int]:
     per model. Memos of their tokens and access are dropped in every process within a second.
     """
     user = user_get(username=username)
-    # Written before the erasers run, so the access log's eraser blanks its subject too.
-    access_log_record(actor=actor, subject=user, action="erasure")
+    user_id = user.pk
     erased: dict[str, int] = {}
     with transaction.atomic():
         for kind in registry.kinds():
@@ -74,8 +73,10 @@ def user_erase(*, username: str, actor: Any) -> dict[str, int]:
     erased["user"] = by_model.pop(user_label, 0)
     erased.update({label.lower(): count for label, count in by_model.items() if count})
     revocation_announce()
+    access_log_record_erasure(actor=actor, user_id=user_id)
     access_log_flush()
-    logger.info("erased user %s: %s", user.pk, " ".join(f"{name}={count}" for name, count in erased.items()))
+    # The log line names no one: logs are kept outside the reach of an erasure.
+    logger.info("erased a user: %s", " ".join(f"{name}={count}" for name, count in erased.items()))
     return erased
 
 
