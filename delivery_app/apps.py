@@ -8,4 +8,5 @@ class DeliveryAppConfig(AppConfig):
     verbose_name = "Content delivery"
 
     def ready(self) -> None:
+        import delivery_app.privacy  # noqa: F401 - registers its kinds with the privacy registry
         from delivery_app import receivers  # noqa: F401 - connects the receivers

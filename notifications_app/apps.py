@@ -12,6 +12,7 @@ class NotificationsAppConfig(AppConfig):
     def ready(self) -> None:
         from anymail.exceptions import AnymailNotSupportedWarning
 
+        import notifications_app.privacy  # noqa: F401 - registers its kinds with the privacy registry
         from notifications_app import checks, receivers  # noqa: F401 - registers the checks, connects the receiver
 
         # anymail warns each time a SendGrid backend or webhook view is created. Every RQ

@@ -81,7 +81,7 @@ def seeded(school):
 def aim_at_seeded_objects(case, seeded: dict) -> None:
     """Replace generated ids, credentials and template contexts with ones that exist."""
     path_parameters = case.path_parameters or {}
-    for name in ("cache_key", "notification_id"):
+    for name in ("cache_key", "notification_id", "username"):
         if name in path_parameters:
             path_parameters[name] = seeded[name]
     if case.path == "/internal/v1/cache/invalidate":

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/content/", include(("delivery_app.api.urls", "delivery"))),
     path("internal/v1/cache/", include(("cache_app.api.urls", "cache"))),
     path("internal/v1/notifications/", include(("notifications_app.api.urls", "notifications"))),
+    path("internal/v1/privacy/", include(("vividly.privacy.urls", "privacy"))),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer]),

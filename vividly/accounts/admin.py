@@ -1,12 +1,16 @@
 """Admin for users, classrooms and service tokens (create shows the key once; revoke)."""
 
+import json
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from vividly.accounts.models import Classroom, Enrollment, ServiceToken, User
 from vividly.accounts.services import service_token_create, service_token_revoke
+from vividly.privacy.access_log import access_log_record
+from vividly.privacy.services import user_export
 
 
 @admin.register(User)
@@ -15,6 +19,23 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "is_staff", "is_active")
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Vividly", {"fields": ("role",)}))
     add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Vividly", {"fields": ("role",)}))
+    actions = ["export_data"]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        # Showing a user's page is a read of their data by staff: the access log records it.
+        user = self.get_object(request, object_id) if request.method == "GET" else None
+        if user is not None:
+            access_log_record(actor=request.user, subject=user, action="admin:user")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Export the selected users' data (JSON)")
+    def export_data(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        exports = [user_export(username=user.username, actor=request.user) for user in queryset.order_by("username")]
+        body = exports[0] if len(exports) == 1 else exports
+        name = f"vividly-export-{exports[0]['user']['username']}" if len(exports) == 1 else "vividly-export"
+        response = HttpResponse(json.dumps(body, indent=2), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
 
 
 class EnrollmentInline(admin.TabularInline):

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_rq",
     "anymail",
     "vividly.accounts",
+    "vividly.privacy",
     "cache_app",
     "delivery_app",
     "notifications_app",
@@ -265,6 +266,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {},
 }
+
+# --- Privacy (PRIVACY.md) -------------------------------------------------------------
+# How long rows about users are kept before `purge_expired_data` deletes them (days).
+RETENTION_VIEW_DAYS = env.int("RETENTION_VIEW_DAYS", default=365)
+RETENTION_NOTIFICATION_DAYS = env.int("RETENTION_NOTIFICATION_DAYS", default=90)
+RETENTION_PROVIDER_EVENT_DAYS = env.int("RETENTION_PROVIDER_EVENT_DAYS", default=30)
+# Rows deleted per transaction: bounds how long the purge holds a lock.
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=2000)
 
 # --- Security (production tightens these) ---------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,86 @@
+"""What identity holds about a user, for the privacy registry: classrooms, enrolments, sessions, logs, throttles."""
+
+import re
+from typing import Any
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db.models import Q
+from django.utils import timezone
+
+from vividly.accounts.models import Classroom, Enrollment, User
+from vividly.privacy import registry
+from vividly.privacy.redis_keys import glob_escape, redis_keys_delete
+from vividly.privacy.rows import model_rows
+
+# DRF's throttle keys are `throttle_<scope>_<ident>` (the user's id, or for a limit by
+# name, their username), in the "state" cache.
+THROTTLE_KEY = "throttle_*_{ident}"
+# Characters Django allows in a username: a name inside a longer text is bounded by others.
+_USERNAME_CHAR = r"[\w.@+-]"
+
+
+def enrolments_export(user: User) -> list[dict[str, Any]]:
+    return model_rows(Enrollment.objects.filter(student=user).order_by("enrolled_at", "pk"))
+
+
+def enrolments_erase(user: User) -> int:
+    deleted, _ = Enrollment.objects.filter(student=user).delete()
+    return deleted
+
+
+def classrooms_export(user: User) -> list[dict[str, Any]]:
+    """The classrooms they teach or are enrolled in (names and teachers: what they saw)."""
+    classrooms = Classroom.objects.filter(Q(teacher=user) | Q(enrollments__student=user)).distinct()
+    return model_rows(classrooms.order_by("pk"))
+
+
+def classrooms_erase(user: User) -> int:
+    """Delete the classrooms they teach (with those enrolments: the classroom is gone)."""
+    _, by_model = Classroom.objects.filter(teacher=user).delete()
+    return by_model.get(Classroom._meta.label, 0)
+
+
+def sessions_erase(user: User) -> int:
+    """Delete their admin login sessions (the session row holds their id)."""
+    mine = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    deleted, _ = Session.objects.filter(pk__in=mine).delete()
+    return deleted
+
+
+def admin_log_erase(user: User) -> int:
+    """Delete the admin's history of changes to them (its rows name them); their own changes go with them."""
+    user_type = ContentType.objects.get_for_model(User)
+    naming = re.compile(rf"(?<!{_USERNAME_CHAR}){re.escape(user.username)}(?!{_USERNAME_CHAR})")
+    candidates = LogEntry.objects.filter(
+        Q(content_type=user_type, object_id=str(user.pk)) | Q(object_repr__contains=user.username)
+    )
+    ids = [
+        entry.pk
+        for entry in candidates
+        if (entry.content_type_id == user_type.pk and entry.object_id == str(user.pk))
+        or naming.search(entry.object_repr)
+    ]
+    deleted, _ = LogEntry.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+def throttles_erase(user: User) -> int:
+    state = caches["state"]
+    return sum(
+        redis_keys_delete("state", state.make_key(THROTTLE_KEY.format(ident=glob_escape(ident))))
+        for ident in (str(user.pk), user.username)
+    )
+
+
+registry.register("enrolments", export=enrolments_export, erase=enrolments_erase)
+registry.register("classrooms", export=classrooms_export, erase=classrooms_erase)
+registry.register("sessions", erase=sessions_erase)
+registry.register("admin_log", erase=admin_log_erase)
+registry.register("throttles", erase=throttles_erase)
