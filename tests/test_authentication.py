@@ -2,7 +2,8 @@
 
 /api/ and /internal/ answer 401 with the contract's JSON error body and a challenge.
 The SendGrid webhook (our view on anymail's) answers a wrong or missing Basic credential
-with a JSON 401 and a Basic challenge, and records nothing. /files/ takes no token at all: the link's signature is the credential,
+with a JSON 401 and a Basic challenge, and records nothing.
+/files/ takes no token at all: the link's signature is the credential,
 so no Authorization header opens an unsigned link or closes a signed one (bad links are
 the contract's 403, see delivery_app/tests/test_files.py and tests/test_signed_urls.py).
 """
