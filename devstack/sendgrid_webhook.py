@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
@@ -18,6 +19,13 @@ WEBHOOK = "/anymail/sendgrid/tracking/"
 # The Basic credentials tests put in ANYMAIL["WEBHOOK_SECRET"].
 SECRET = "sendgrid:hook-secret"
 T0 = 1_760_000_000
+
+
+@pytest.fixture
+def webhook_secret(settings: Any) -> str:
+    """Turn on the webhook's Basic auth with SECRET, as the README tells to."""
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+    return SECRET
 
 
 def sent_notification(to: str = "maya@example.edu") -> Notification:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from devstack.sendgrid_webhook import webhook_secret  # noqa: F401 - a fixture of the webhook tests
 from devstack.workers import QUEUES, drain, scheduled_due_within  # noqa: F401 - used by the tests
 from notifications_app.models import Notification
 from notifications_app.registry import TEMPLATES

@@ -12,12 +12,7 @@ from notifications_app.models import DeliveryAttempt, Notification, ProviderEven
 from notifications_app.selectors import address_is_suppressed
 from notifications_app.tests.conftest import drain, send
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def webhook_secret(settings):
-    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_secret")]
 
 
 @pytest.fixture

@@ -8,16 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError
 
-from devstack.sendgrid_webhook import SECRET, T0, post, post_body, sent_notification, sg_event
+from devstack.sendgrid_webhook import T0, post, post_body, sent_notification, sg_event
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
 from notifications_app.tests.sendgrid_samples import NAMES, RECORDED_TYPE, SAMPLE_RECIPIENT, for_notification
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def webhook_secret(settings):
-    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_secret")]
 
 
 @pytest.fixture
