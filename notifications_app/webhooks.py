@@ -40,10 +40,6 @@ class UnreadableEvent(ValueError):
     """One event of a batch cannot be read; the message says why."""
 
 
-def unreadable_batch(message: str) -> JsonResponse:
-    return error_response(400, code="parse_error", message=message)
-
-
 def read_batch(body: bytes) -> list[Any] | None:
     """Return the posted events, or None when the body is not a JSON list of events (or one event)."""
     try:
@@ -58,8 +54,6 @@ def read_batch(body: bytes) -> list[Any] | None:
 def without_non_finite(value: Any) -> Any:
     """Return a copy of a JSON value without NaN and ±Infinity (JSON has no such numbers;
     Python's parser makes them from `NaN` and `1e400`, and PostgreSQL refuses them)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
     if isinstance(value, dict):
         return {key: without_non_finite(item) for key, item in value.items() if not is_non_finite(item)}
     if isinstance(value, list):
@@ -68,6 +62,7 @@ def without_non_finite(value: Any) -> Any:
 
 
 def is_non_finite(value: Any) -> bool:
+    """Return True for NaN and ±Infinity."""
     return isinstance(value, float) and not math.isfinite(value)
 
 
@@ -158,7 +153,7 @@ class SendGridTrackingView(SendGridTrackingWebhookView):
         batch = read_batch(request.body)
         if batch is None:
             logger.warning("SendGrid webhook body refused: not a JSON list of events (%d bytes)", len(request.body))
-            return unreadable_batch("The body is not a JSON list of events.")
+            return error_response(400, code="parse_error", message="The body is not a JSON list of events.")
         unreadable = 0
         for position, raw in enumerate(batch):
             try:
@@ -184,4 +179,5 @@ class SendGridTrackingView(SendGridTrackingWebhookView):
             raise UnreadableEvent(f"anymail cannot parse it ({type(error).__name__}: {error})") from None
 
     def dispatch_event(self, event: AnymailTrackingEvent) -> None:
+        """Send one event to the tracking signal's receivers, as anymail's own post does."""
         self.signal.send(sender=self.__class__, event=event, esp_name=self.esp_name)
