@@ -5,8 +5,10 @@ import base64
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
@@ -19,13 +21,23 @@ SECRET = "sendgrid:hook-secret"
 T0 = 1_760_000_000
 
 
-def sent_notification() -> Notification:
+@pytest.fixture
+def webhook_secret(settings: Any) -> str:
+    """Turn on the webhook's Basic auth with SECRET, as the README tells to."""
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+    return SECRET
+
+
+def sent_notification(to: str = "maya@example.edu") -> Notification:
     """Return a notification as the worker leaves it after SendGrid accepted it."""
     from notifications_app.models import Status
     from notifications_app.registry import TEMPLATES
 
     return Notification.objects.create(
-        to="maya@example.edu",
+        to=to,
+        # Sent a while before the events the tests date at T0 and after (an event dated
+        # before its notification existed is clamped to its creation).
+        created_at=datetime.fromtimestamp(T0 - 3600, tz=UTC),
         template="welcome_student",
         context=TEMPLATES["welcome_student"].sample,
         status=Status.SENT,

@@ -3,25 +3,29 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+PRODUCTION_SETTINGS = "vividly.settings.production"
+MESSAGE = "SendGrid's tracking webhook (/anymail/sendgrid/tracking/) accepts events from anyone."
+HINT = (
+    "Set SENDGRID_WEBHOOK_SECRET (user:password, for HTTP Basic auth) and, for signed "
+    "webhooks, SENDGRID_WEBHOOK_VERIFICATION_KEY."
+)
 
 
-@register(Tags.security, deploy=True)
+@register(Tags.security)
 def tracking_webhook_is_protected(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Warn when SendGrid sends for real but its event webhook has neither Basic auth nor a signature key.
+    """Refuse production settings (an Error: no command starts) when SendGrid sends for real but
+    its event webhook has neither Basic auth nor a signature key; elsewhere, warn.
 
     Forged events could mark emails delivered, or bounce addresses into the suppression list.
+    A check run on every start, not only by `check --deploy`, which a deploy may skip.
     """
     anymail = getattr(settings, "ANYMAIL", {})
     if not anymail.get("SENDGRID_API_KEY"):
         return []
     if anymail.get("WEBHOOK_SECRET") or anymail.get("SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"):
         return []
-    return [
-        Warning(
-            "SendGrid's tracking webhook (/anymail/sendgrid/tracking/) accepts events from anyone.",
-            hint="Set SENDGRID_WEBHOOK_SECRET (user:password, for HTTP Basic auth) and, for signed "
-            "webhooks, SENDGRID_WEBHOOK_VERIFICATION_KEY.",
-            id="notifications.W001",
-        )
-    ]
+    if settings.SETTINGS_MODULE == PRODUCTION_SETTINGS:
+        return [Error(MESSAGE, hint=HINT, id="notifications.E001")]
+    return [Warning(MESSAGE, hint=HINT, id="notifications.W001")]

@@ -10,6 +10,7 @@ a suppressed notification was never sent, so no event changes it.
 import hashlib
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
@@ -49,6 +50,10 @@ STATUS_FOR_EVENT = {
 }
 
 
+# Events whose time is the delivery time, or the latest it can have been.
+DELIVERY_TIME_EVENTS = {EventType.DELIVERED, EventType.OPENED, EventType.CLICKED}
+
+
 def event_notification(event: AnymailTrackingEvent) -> Notification | None:
     """Return the notification an event is about: by our metadata, else by the provider's message id."""
     notification_id = (event.metadata or {}).get("notification_id")
@@ -72,6 +77,9 @@ def dedupe_key(event: AnymailTrackingEvent, notification: Notification) -> str:
         (event.recipient or "").lower(),
         event.click_url or "",
     ]
+    if raw.get("type"):
+        # A `bounce` and a `blocked` bounce of one message in one second are two events.
+        parts.append(str(raw["type"]))
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -110,7 +118,11 @@ def advance(notification: Notification, event: AnymailTrackingEvent, occurred_at
         if target in (Status.BOUNCED, Status.REJECTED):
             notification.last_error = storable(str(event.mta_response or event.reject_reason or event.event_type), 2000)
             changed.append("last_error")
-    if event.event_type == EventType.DELIVERED and notification.delivered_at is None:
+    if event.event_type in DELIVERY_TIME_EVENTS and (
+        notification.delivered_at is None or occurred_at < notification.delivered_at
+    ):
+        # An open or a click bounds the delivery time from above; the `delivered` event,
+        # earlier, replaces it when it comes.
         notification.delivered_at = occurred_at
         changed.append("delivered_at")
     if target not in (None, Status.REJECTED) and notification.sent_at is None and current != Status.SUPPRESSED:
@@ -123,19 +135,47 @@ def advance(notification: Notification, event: AnymailTrackingEvent, occurred_at
     return changed
 
 
+def is_for_its_recipient(event: AnymailTrackingEvent, notification: Notification) -> bool:
+    """Return True when the event is about the notification's own address.
+
+    An event naming another address proves nothing about this email, and must not bounce
+    it or put that other address on the suppression list.
+    """
+    recipient = event.recipient if isinstance(event.recipient, str) else ""
+    return recipient.strip().lower() == notification.to.lower()
+
+
+def occurred_at_for(event: AnymailTrackingEvent, notification: Notification) -> datetime | None:
+    """Return the event's time, never earlier than the notification itself (clocks, or docs'
+    samples from 1973, say otherwise); None when the provider gave no time."""
+    if event.timestamp is None:
+        return None
+    if event.timestamp < notification.created_at:
+        logger.info(
+            "tracking event %s for %s dated %s, before the notification was created; clamped to %s",
+            event.event_type,
+            notification.pk,
+            event.timestamp.isoformat(),
+            notification.created_at.isoformat(),
+        )
+        return notification.created_at
+    return event.timestamp
+
+
 def provider_event_record(*, event: AnymailTrackingEvent) -> ProviderEvent | None:
     """Record one tracking event and apply it; None when it is a repeat or not ours."""
     notification = event_notification(event)
     if notification is None:
         logger.info("tracking event %s for an unknown message %s ignored", event.event_type, event.message_id)
         return None
-    occurred_at = event.timestamp or timezone.now()
+    if not is_for_its_recipient(event, notification):
+        logger.warning("tracking event %s for %s names another recipient; ignored", event.event_type, notification.pk)
+        return None
+    occurred_at = occurred_at_for(event, notification)
     # What SendGrid relays from remote mail servers can hold anything; PostgreSQL cannot,
     # and a failed post is retried (and fails again) for a day, with the batch's other events.
     raw = storable_json(event.esp_event) if isinstance(event.esp_event, dict) else {}
-    recipient = event.recipient or ""
-    if not is_storable(recipient) or len(recipient) > 254:
-        recipient = ""
+    key = dedupe_key(event, notification)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -144,19 +184,23 @@ def provider_event_record(*, event: AnymailTrackingEvent) -> ProviderEvent | Non
                     event_type=event.event_type,
                     provider_event_id=storable(event.event_id or "", 255),
                     provider_message_id=storable(event.message_id or "", 255),
-                    recipient=recipient,
-                    occurred_at=event.timestamp,
+                    recipient=notification.to,
+                    occurred_at=occurred_at,
                     payload=raw,
-                    dedupe_key=dedupe_key(event, notification),
+                    dedupe_key=key,
                 )
         except IntegrityError:
-            return None  # SendGrid repeated an event we already have
+            # Only the dedupe key's unique violation is a repeat; anything else the database
+            # refused is a fault of this event, for the caller to see.
+            if ProviderEvent.objects.filter(dedupe_key=key).exists():
+                return None  # SendGrid repeated an event we already have
+            raise
         locked = Notification.objects.select_for_update().get(pk=notification.pk)
-        if changed := advance(locked, event, occurred_at):
+        if changed := advance(locked, event, occurred_at or timezone.now()):
             locked.save(update_fields=changed)
         if reason := suppression_reason(event):
             suppression_create(
-                address=recipient or locked.to,
+                address=locked.to,
                 reason=reason,
                 detail=storable(str(event.mta_response or event.description or "")),
                 notification=locked,

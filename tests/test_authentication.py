@@ -1,9 +1,9 @@
 """Credentials that are wrong, revoked or malformed, on every kind of path; comparisons in constant time.
 
 /api/ and /internal/ answer 401 with the contract's JSON error body and a challenge.
-The SendGrid webhook is anymail's own view: a wrong or missing Basic credential is a
-400 there (anymail raises AnymailWebhookValidationFailure, a SuspiciousOperation) and
-records nothing. /files/ takes no token at all: the link's signature is the credential,
+The SendGrid webhook (our view on anymail's) answers a wrong or missing Basic credential
+with a JSON 401 and a Basic challenge, and records nothing.
+/files/ takes no token at all: the link's signature is the credential,
 so no Authorization header opens an unsigned link or closes a signed one (bad links are
 the contract's 403, see delivery_app/tests/test_files.py and tests/test_signed_urls.py).
 """
@@ -143,9 +143,9 @@ def basic(credentials: str) -> str:
         "Basic " + base64.b64encode(b"\xff\xfe:\x00").decode(),
     ],
 )
-def test_the_webhook_refuses_anything_but_its_basic_credentials_with_400(client, webhook, header):
+def test_the_webhook_refuses_anything_but_its_basic_credentials_with_401(client, webhook, header):
     response = client.post(WEBHOOK, delivered(webhook), content_type="application/json", HTTP_AUTHORIZATION=header)
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert not ProviderEvent.objects.exists()
     webhook.refresh_from_db()
     assert webhook.status == Status.SENT
@@ -155,7 +155,7 @@ def test_the_webhook_refuses_api_credentials_too(client, webhook, school):
     _, key = service_token()
     for header in (f"Bearer {key}", f"Token {Token.objects.get_or_create(user=school['staff'])[0].key}"):
         response = client.post(WEBHOOK, delivered(webhook), content_type="application/json", HTTP_AUTHORIZATION=header)
-        assert response.status_code == 400
+        assert response.status_code == 401
     assert not ProviderEvent.objects.exists()
     good = client.post(
         WEBHOOK, delivered(webhook), content_type="application/json", HTTP_AUTHORIZATION=basic(WEBHOOK_SECRET)

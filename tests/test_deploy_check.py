@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def deploy_check(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess:
+def deploy_check(tmp_path: Path, *, deploy: bool = True, **environment: str) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -23,7 +23,7 @@ def deploy_check(tmp_path: Path, **environment: str) -> subprocess.CompletedProc
         **environment,
     )
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", "check", *(["--deploy", "--fail-level", "WARNING"] if deploy else [])],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -43,5 +43,15 @@ def test_the_deploy_check_catches_an_unsafe_production(tmp_path):
     """Debug on, HSTS off and SendGrid sending with an open tracking webhook: each is reported."""
     result = deploy_check(tmp_path, DJANGO_DEBUG="on", DJANGO_SECURE_HSTS_SECONDS="0", SENDGRID_API_KEY="SG.test")
     assert result.returncode != 0
-    for expected in ("security.W018", "security.W004", "notifications.W001"):
+    for expected in ("security.W018", "security.W004", "notifications.E001"):
         assert expected in result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_with_sendgrid_on_and_the_webhook_open(tmp_path):
+    """An Error, not a Warning: the plain checks every command runs (migrate, runserver) fail too."""
+    result = deploy_check(tmp_path, deploy=False, SENDGRID_API_KEY="SG.test")
+    assert result.returncode != 0
+    assert "ERRORS:" in result.stderr and "notifications.E001" in result.stderr
+    for protected in ({"SENDGRID_WEBHOOK_SECRET": "sendgrid:secret"}, {"SENDGRID_WEBHOOK_VERIFICATION_KEY": "MFkw"}):
+        result = deploy_check(tmp_path, deploy=False, SENDGRID_API_KEY="SG.test", **protected)
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -26,7 +26,7 @@ urlpatterns = [
     ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("files/", include("delivery_app.files_urls")),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("notifications_app.webhook_urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]

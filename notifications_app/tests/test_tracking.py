@@ -12,12 +12,7 @@ from notifications_app.selectors import address_is_suppressed
 from notifications_app.sending import record_sent
 from notifications_app.tests.conftest import drain, send
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def webhook_secret(settings):
-    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_secret")]
 
 
 @pytest.fixture
@@ -73,7 +68,8 @@ def test_bounced_and_rejected_are_final(client, sent):
 
 def test_an_open_proves_delivery_when_the_delivered_event_is_late(client, sent):
     post(client, [sg_event(sent, "open", T0 + 60)])
-    assert status_of(sent) == Status.DELIVERED and sent.delivered_at is None
+    assert status_of(sent) == Status.DELIVERED
+    assert sent.delivered_at == datetime.fromtimestamp(T0 + 60, tz=UTC)  # delivered by then at the latest
     post(client, [sg_event(sent, "delivered", T0)])
     sent.refresh_from_db()
     assert sent.delivered_at == datetime.fromtimestamp(T0, tz=UTC)
@@ -134,7 +130,7 @@ def test_a_drop_for_a_bounced_address_rejects_and_suppresses(client, sent):
 
 @pytest.mark.parametrize("credentials", [None, "sendgrid:wrong", "other:hook-secret"])
 def test_forged_posts_without_the_basic_credentials_are_refused(client, sent, credentials):
-    assert post(client, [sg_event(sent, "delivered")], credentials=credentials).status_code == 400
+    assert post(client, [sg_event(sent, "delivered")], credentials=credentials).status_code == 401
     assert not ProviderEvent.objects.exists()
     assert status_of(sent) == Status.SENT
 
@@ -160,14 +156,31 @@ class TestSignedWebhook:
         assert status_of(sent) == Status.DELIVERED
 
     def test_a_tampered_body_is_refused(self, client, sent):
-        assert self.signed_post(client, [sg_event(sent, "delivered")], tamper=True).status_code == 400
+        assert self.signed_post(client, [sg_event(sent, "delivered")], tamper=True).status_code == 401
         assert not ProviderEvent.objects.exists()
 
     def test_another_key_is_refused(self, client, sent):
-        assert self.signed_post(client, [sg_event(sent, "delivered")], signer=WebhookSigner()).status_code == 400
+        assert self.signed_post(client, [sg_event(sent, "delivered")], signer=WebhookSigner()).status_code == 401
+
+    @pytest.mark.parametrize(("age", "accepted"), [(0, True), (299, True), (-299, True), (301, False), (-301, False)])
+    def test_a_signed_post_older_than_five_minutes_is_refused(self, client, sent, monkeypatch, age, accepted):
+        """The attack: a captured signed post replayed later (anymail checks only the signature)."""
+        from notifications_app.webhooks import SendGridTrackingView
+
+        now = 1_800_000_000
+        monkeypatch.setattr(SendGridTrackingView, "clock", staticmethod(lambda: now))
+        body = json.dumps([sg_event(sent, "bounce", type="bounce")]).encode()
+        response = post_body(client, body, **self.signer.headers(body, timestamp=str(now - age)))
+        assert response.status_code == (200 if accepted else 401)
+        assert Suppression.objects.exists() is accepted
+
+    def test_a_signature_timestamp_that_is_not_a_number_is_refused(self, client, sent):
+        body = json.dumps([sg_event(sent, "delivered")]).encode()
+        assert post_body(client, body, **self.signer.headers(body, timestamp="soon")).status_code == 401
+        assert status_of(sent) == Status.SENT
 
     def test_an_unsigned_post_is_refused_even_with_basic_credentials(self, client, sent):
-        assert post(client, [sg_event(sent, "delivered")]).status_code == 400
+        assert post(client, [sg_event(sent, "delivered")]).status_code == 401
         assert status_of(sent) == Status.SENT
 
 
@@ -185,17 +198,83 @@ def test_events_echoing_a_real_send_find_their_notification(client, sendgrid):
 
 
 @pytest.mark.parametrize(
-    ("settings_anymail", "warned"),
+    ("settings_anymail", "production", "expected"),
     [
-        ({"SENDGRID_API_KEY": ""}, False),  # local .eml mode: no webhook in use
-        ({"SENDGRID_API_KEY": "SG.x"}, True),
-        ({"SENDGRID_API_KEY": "SG.x", "WEBHOOK_SECRET": SECRET}, False),
-        ({"SENDGRID_API_KEY": "SG.x", "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": "MFkw"}, False),
+        ({"SENDGRID_API_KEY": ""}, True, None),  # local .eml mode: no webhook in use
+        ({"SENDGRID_API_KEY": "SG.x"}, False, "notifications.W001"),
+        ({"SENDGRID_API_KEY": "SG.x"}, True, "notifications.E001"),
+        ({"SENDGRID_API_KEY": "SG.x", "WEBHOOK_SECRET": SECRET}, True, None),
+        ({"SENDGRID_API_KEY": "SG.x", "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": "MFkw"}, True, None),
     ],
 )
-def test_deploy_check_warns_about_an_open_webhook(settings, settings_anymail, warned):
-    from django.core.checks import run_checks
+def test_an_open_webhook_is_an_error_in_production_and_a_warning_elsewhere(
+    settings, settings_anymail, production, expected
+):
+    from django.core.checks import ERROR, run_checks
 
     settings.ANYMAIL = settings_anymail
-    ids = [message.id for message in run_checks(include_deployment_checks=True)]
-    assert ("notifications.W001" in ids) is warned
+    if production:
+        settings.SETTINGS_MODULE = "vividly.settings.production"
+    # Not only a deploy check: every command that runs the checks (migrate, runserver) refuses.
+    found = [message for message in run_checks() if message.id.startswith("notifications.")]
+    assert [message.id for message in found] == ([expected] if expected else [])
+    if production and expected:
+        assert found[0].level == ERROR
+
+
+# --- issue 10: forged events through another provider's view, another recipient, a replay ---
+
+
+def postmark_bounce(notification: Notification, email: str) -> dict:
+    """A Postmark bounce webhook post (anymail's Postmark view reads `Metadata` as metadata)."""
+    return {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "TypeCode": 1,
+        "Email": email,
+        "MessageID": notification.provider_message_id,
+        "Metadata": {"notification_id": str(notification.pk)},
+        "BouncedAt": "2025-10-09T08:53:20Z",
+        "Description": "forged",
+    }
+
+
+def test_other_providers_tracking_paths_are_not_mounted(client, settings, sent):
+    """The attack: with only SendGrid's ECDSA key set, anymail's Postmark view checked nothing
+    and its bounce suppressed any address. Now its path is a 404 and nothing changes."""
+    settings.ANYMAIL = {"SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": WebhookSigner().verification_key}
+    for path in ("/anymail/postmark/tracking/", "/anymail/mailgun/tracking/", "/anymail/sendgrid/inbound/"):
+        response = client.post(path, json.dumps(postmark_bounce(sent, "victim@example.org")), "application/json")
+        assert response.status_code == 404, path
+    assert not Suppression.objects.exists() and not ProviderEvent.objects.exists()
+    assert status_of(sent) == Status.SENT
+
+
+def test_events_from_any_other_provider_are_ignored(sent):
+    """Should another provider's view ever be mounted again, its events change nothing."""
+    from anymail.signals import AnymailTrackingEvent, EventType, tracking
+
+    event = AnymailTrackingEvent(
+        event_type=EventType.BOUNCED,
+        recipient=sent.to,
+        message_id=sent.provider_message_id,
+        metadata={"notification_id": str(sent.pk)},
+        esp_event={"Type": "HardBounce"},
+    )
+    tracking.send(sender=object, event=event, esp_name="Postmark")
+    assert not ProviderEvent.objects.exists() and not Suppression.objects.exists()
+    assert status_of(sent) == Status.SENT
+
+
+@pytest.mark.parametrize("email", ["victim@example.org", "", None])
+def test_an_event_for_another_recipient_changes_nothing(client, sent, email):
+    bounce = sg_event(sent, "bounce", type="bounce", reason="550 no such user", email=email)
+    assert post(client, [bounce, sg_event(sent, "dropped", reason="Bounced Address", email=email)]).status_code == 200
+    assert not Suppression.objects.exists() and not ProviderEvent.objects.exists()
+    assert status_of(sent) == Status.SENT
+
+
+def test_the_recipient_is_matched_whatever_its_case(client, sent):
+    post(client, [sg_event(sent, "bounce", type="bounce", email="Maya@EXAMPLE.edu")])
+    assert status_of(sent) == Status.BOUNCED
+    assert Suppression.objects.get().address == "maya@example.edu"
