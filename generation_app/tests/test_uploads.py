@@ -25,9 +25,14 @@ MP4 = Artifact(name="720p.mp4", content_type="video/mp4")
 
 def put(client, url: str, body: bytes, content_type: str = "video/mp4"):
     parts = urlsplit(url)
-    # As an HTTP client sends it (Django's test client leaves the length out of an empty body).
+    # As an HTTP client sends it (Django's test client leaves length and type out of an empty body).
     return client.generic(
-        "PUT", f"{parts.path}?{parts.query}", data=body, content_type=content_type, CONTENT_LENGTH=str(len(body))
+        "PUT",
+        f"{parts.path}?{parts.query}",
+        data=body,
+        content_type=content_type,
+        CONTENT_LENGTH=str(len(body)),
+        CONTENT_TYPE=content_type,
     )
 
 
