@@ -43,7 +43,11 @@ def test_production_settings_do_not_install_the_demo_app():
     import sys
 
     code = "import django; django.setup(); from django.apps import apps; print(apps.is_installed('devstack.demo'))"
-    env = {"DJANGO_SETTINGS_MODULE": "vividly.settings.production", "DJANGO_SECRET_KEY": "x" * 60,
-           "DJANGO_ALLOWED_HOSTS": "example.edu", "PATH": "/usr/bin:/bin"}
+    env = {
+        "DJANGO_SETTINGS_MODULE": "vividly.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "DJANGO_ALLOWED_HOSTS": "example.edu",
+        "PATH": "/usr/bin:/bin",
+    }
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
