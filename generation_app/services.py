@@ -229,8 +229,10 @@ def close(job: GenerationJob, status: str, *, keep_token: bool = False) -> None:
 def generation_leases_reclaim(*, now: datetime | None = None) -> int:
     """Take back every expired lease (due again now, or failed when out of attempts); return how many."""
     now = now or timezone.now()
+    expired = GenerationJob.objects.filter(status=JobStatus.LEASED, lease_expires_at__lte=now)
+    if not expired.exists():
+        return 0  # the usual case, answered without a write transaction (SQLite's one write lock)
     with transaction.atomic():
-        expired = GenerationJob.objects.filter(status=JobStatus.LEASED, lease_expires_at__lte=now)
         if connection.features.has_select_for_update_skip_locked:
             expired = expired.select_for_update(skip_locked=True)
         jobs = list(expired)
