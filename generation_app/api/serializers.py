@@ -14,22 +14,22 @@ MAX_JOBS = {"min_value": 1, "max_value": 20, "default": 1}
 FILES_MAX = 50
 
 
-class ClaimSerializer(serializers.Serializer):
+class JobClaimSerializer(serializers.Serializer):
     worker = TextField(max_length=200)
     lease_seconds = serializers.IntegerField(**LEASE_SECONDS)
     max_jobs = serializers.IntegerField(**MAX_JOBS)
 
 
-class LeaseSerializer(serializers.Serializer):
+class JobLeaseSerializer(serializers.Serializer):
     lease_token = serializers.CharField(max_length=64, trim_whitespace=False)
 
 
-class HeartbeatSerializer(LeaseSerializer):
+class JobHeartbeatSerializer(JobLeaseSerializer):
     progress = serializers.FloatField(min_value=0, max_value=1, required=False)
     stage = TextField(max_length=200, required=False)
 
 
-class ArtifactSerializer(serializers.Serializer):
+class JobArtifactSerializer(serializers.Serializer):
     name = TextField(max_length=1024)
     content_type = TextField(max_length=200)
 
@@ -39,8 +39,8 @@ class ArtifactSerializer(serializers.Serializer):
         return Artifact(name=attrs["name"], content_type=attrs["content_type"])
 
 
-class UploadsSerializer(LeaseSerializer):
-    files = ArtifactSerializer(many=True, allow_empty=False, max_length=FILES_MAX)
+class JobUploadsSerializer(JobLeaseSerializer):
+    files = JobArtifactSerializer(many=True, allow_empty=False, max_length=FILES_MAX)
 
     def validate_files(self, files: list[Artifact]) -> list[Artifact]:
         if len({artifact.name for artifact in files}) != len(files):
@@ -51,12 +51,12 @@ class UploadsSerializer(LeaseSerializer):
         return {"lease_token": attrs["lease_token"], "artifacts": attrs["files"]}
 
 
-class CompleteSerializer(LeaseSerializer):
+class JobCompleteSerializer(JobLeaseSerializer):
     # The cache store's own rules check it (and their messages are the answer's).
     metadata = serializers.JSONField()
 
 
-class FailSerializer(LeaseSerializer):
+class JobFailSerializer(JobLeaseSerializer):
     retryable = serializers.BooleanField()
     error_code = serializers.RegexField(r"^[a-z0-9_.-]{1,64}$", help_text="e.g. gpu_timeout")
     message = TextField(max_length=2000, allow_blank=True, required=False, default="")

@@ -30,62 +30,62 @@ class GenerationView(InternalAPIView):
 class ClaimView(GenerationView):
     @extend_schema(
         tags=TAGS,
-        request=s.ClaimSerializer,
+        request=s.JobClaimSerializer,
         responses={200: s.ClaimResponseSerializer, **error_responses(400, 401, 403)},
         description="Lease due jobs, most demanded then oldest; an empty list when nothing is due.",
     )
     def post(self, request: Request) -> Response:
-        jobs = services.generation_jobs_claim(**valid(s.ClaimSerializer, request.data))
+        jobs = services.generation_jobs_claim(**valid(s.JobClaimSerializer, request.data))
         return Response({"jobs": s.ClaimedJobSerializer(jobs, many=True).data})
 
 
 class HeartbeatView(GenerationView):
     @extend_schema(
         tags=TAGS,
-        request=s.HeartbeatSerializer,
+        request=s.JobHeartbeatSerializer,
         responses={200: s.HeartbeatResponseSerializer, **LEASED_ERRORS},
         description="Extend the lease by its length. cancel_requested: nobody waits any more; stop.",
     )
     def post(self, request: Request, job_id: UUID) -> Response:
-        beat = services.generation_job_heartbeat(job_id=job_id, **valid(s.HeartbeatSerializer, request.data))
+        beat = services.generation_job_heartbeat(job_id=job_id, **valid(s.JobHeartbeatSerializer, request.data))
         return Response(s.HeartbeatResponseSerializer(beat).data)
 
 
 class UploadsView(GenerationView):
     @extend_schema(
         tags=TAGS,
-        request=s.UploadsSerializer,
+        request=s.JobUploadsSerializer,
         responses={200: s.UploadsResponseSerializer, **LEASED_ERRORS},
         description="Where to PUT each artifact (send the given headers); blob names are chosen here.",
     )
     def post(self, request: Request, job_id: UUID) -> Response:
-        targets = uploads.generation_uploads_sign(job_id=job_id, **valid(s.UploadsSerializer, request.data))
+        targets = uploads.generation_uploads_sign(job_id=job_id, **valid(s.JobUploadsSerializer, request.data))
         return Response({"uploads": s.UploadTargetSerializer(targets, many=True).data})
 
 
 class CompleteView(GenerationView):
     @extend_schema(
         tags=TAGS,
-        request=s.CompleteSerializer,
+        request=s.JobCompleteSerializer,
         responses={200: s.CompleteResponseSerializer, **LEASED_ERRORS, **error_responses(503)},
         description="Store the result through the cache (every blob it names must exist: else 400 "
         "missing_assets). The same call again answers the same 200.",
     )
     def post(self, request: Request, job_id: UUID) -> Response:
-        cache_key = services.generation_job_complete(job_id=job_id, **valid(s.CompleteSerializer, request.data))
+        cache_key = services.generation_job_complete(job_id=job_id, **valid(s.JobCompleteSerializer, request.data))
         return Response(s.CompleteResponseSerializer({"cache_key": cache_key, "stored": True}).data)
 
 
 class FailView(GenerationView):
     @extend_schema(
         tags=TAGS,
-        request=s.FailSerializer,
+        request=s.JobFailSerializer,
         responses={200: s.FailResponseSerializer, **LEASED_ERRORS},
         description="Retryable: queued again after GENERATION_RETRY_DELAYS until GENERATION_MAX_ATTEMPTS; "
         "then (or not retryable) failed, and the waiting requests fail with error_code.",
     )
     def post(self, request: Request, job_id: UUID) -> Response:
-        outcome = services.generation_job_fail(job_id=job_id, **valid(s.FailSerializer, request.data))
+        outcome = services.generation_job_fail(job_id=job_id, **valid(s.JobFailSerializer, request.data))
         return Response(s.FailResponseSerializer(outcome).data)
 
 
@@ -98,6 +98,7 @@ class JobListView(GenerationView):
             OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
         ],
         responses={200: s.JobPageSerializer, **error_responses(400, 401, 403)},
+        operation_id="generation_jobs_list",
         description="The jobs, newest first, paged.",
     )
     def get(self, request: Request) -> Response:
@@ -108,6 +109,10 @@ class JobListView(GenerationView):
 
 
 class JobDetailView(GenerationView):
-    @extend_schema(tags=TAGS, responses={200: s.JobSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(
+        tags=TAGS,
+        operation_id="generation_job_retrieve",
+        responses={200: s.JobSerializer, **error_responses(401, 403, 404)},
+    )
     def get(self, request: Request, job_id: UUID) -> Response:
         return Response(s.JobSerializer(selectors.generation_job_get(job_id=job_id)).data)

@@ -261,6 +261,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {},
 }
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["GenerationJobStatusEnum"] = "generation_app.models.JobStatus"
 
 # --- Security (production tightens these) ---------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
