@@ -102,7 +102,8 @@ class JobListView(GenerationView):
         description="The jobs, newest first, paged.",
     )
     def get(self, request: Request) -> Response:
-        jobs = selectors.generation_jobs_list(**valid(s.JobListQuerySerializer, request.query_params))
+        # A plain dict: DRF would read an empty ?status= from a QueryDict as "not given".
+        jobs = selectors.generation_jobs_list(**valid(s.JobListQuerySerializer, request.query_params.dict()))
         paginator = Pagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(s.JobSerializer(page, many=True).data)

@@ -4,6 +4,9 @@ import itertools
 from datetime import datetime
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+
 from cache_app.types import cache_key_for
 from generation_app.models import GenerationJob
 from generation_app.services import generation_demand_join, generation_jobs_claim
@@ -31,6 +34,12 @@ def claimed_job(*, lease_seconds: int = 60, now: datetime | None = None, **kwarg
     (claimed,) = generation_jobs_claim(worker="gpu-1", lease_seconds=lease_seconds, max_jobs=1, now=now)
     assert claimed.pk == job.pk
     return claimed
+
+
+def uploaded(job: GenerationJob, names: tuple[str, ...] = ("720p.mp4",)) -> None:
+    """Put small artifacts where the job's upload links would have put them."""
+    for name in names:
+        storages["content"].save(f"generated/{job.cache_key}/{job.attempts}/{name}", ContentFile(b"\x00" * 16))
 
 
 def job_metadata(job: GenerationJob, names: tuple[str, ...] = ("720p.mp4",)) -> dict[str, Any]:

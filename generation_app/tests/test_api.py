@@ -182,6 +182,7 @@ def test_jobs_are_listed_by_status_and_paged(service_client):
     assert set(page["results"][0]) == JOB_FIELDS
     assert service_client.get(f"{BASE}/jobs").json()["count"] == 3
     assert "status" in error(service_client.get(f"{BASE}/jobs?status=bogus"), 400)["details"]
+    assert "status" in error(service_client.get(f"{BASE}/jobs?status="), 400)["details"]
     assert "limit" in error(service_client.get(f"{BASE}/jobs?limit=x"), 400)["details"]
 
 

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +13,7 @@ from generation_app import services
 from generation_app.errors import JobNotFound, LeaseLost, MissingAssets
 from generation_app.models import GenerationJob, JobStatus
 from generation_app.signals import generation_failed
-from generation_app.tests.factories import claimed_job, job_metadata, open_job
+from generation_app.tests.factories import claimed_job, job_metadata, open_job, uploaded
 from vividly.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db
@@ -38,11 +37,6 @@ def failures():
 def soon():
     """Return a moment just after the jobs a test opens next (joins stamp the real clock)."""
     return timezone.now() + timedelta(seconds=1)
-
-
-def upload(job, names=("720p.mp4",)):
-    for name in names:
-        storages["content"].save(f"generated/{job.cache_key}/{job.attempts}/{name}", ContentFile(b"\x00" * 16))
 
 
 # --- demand ----------------------------------------------------------------------------
@@ -273,7 +267,7 @@ def test_the_failure_signal_waits_for_the_commit(failures):
 
 def test_complete_stores_through_the_cache_and_closes_the_job():
     job = claimed_job()
-    upload(job)
+    uploaded(job)
     metadata = job_metadata(job)
     assert (
         services.generation_job_complete(job_id=job.pk, lease_token=job.lease_token, metadata=metadata) == job.cache_key
@@ -286,7 +280,7 @@ def test_complete_stores_through_the_cache_and_closes_the_job():
 
 def test_complete_again_with_the_same_token_answers_the_same_without_storing_again():
     job = claimed_job()
-    upload(job)
+    uploaded(job)
     services.generation_job_complete(job_id=job.pk, lease_token=job.lease_token, metadata=job_metadata(job))
     storages["content"].delete(f"generated/{job.cache_key}/1/720p.mp4")  # a second store would now refuse
     assert services.generation_job_complete(job_id=job.pk, lease_token=job.lease_token, metadata={}) == job.cache_key
@@ -294,7 +288,7 @@ def test_complete_again_with_the_same_token_answers_the_same_without_storing_aga
 
 def test_complete_before_the_upload_lists_the_missing_blobs():
     job = claimed_job()
-    upload(job, names=("720p.mp4",))
+    uploaded(job, names=("720p.mp4",))
     metadata = job_metadata(job)
     metadata["assets"]["audio"] = f"generated/{job.cache_key}/1/voice.mp3"
     with pytest.raises(MissingAssets) as caught:
