@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
 from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
+from generation_app.tests.factories import claimed_job, job_metadata, uploaded
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import send
 from vividly.accounts.tests.factories import service_token
@@ -60,7 +61,12 @@ def seeded(school):
     view = ViewSessionFactory(user=school["student_a"], cache_key=content["cache_key"], duration_seconds=DURATION)
     _, key = service_token()
     statuses: Counter = Counter()
+    job = claimed_job(lease_seconds=3600)
+    uploaded(job)
     yield {
+        "job_id": str(job.pk),
+        "lease_token": job.lease_token,
+        "job_metadata": job_metadata(job),
         "cache_key": content["cache_key"],
         "view_id": str(view.pk),
         "duration_seconds": DURATION,
@@ -81,7 +87,7 @@ def seeded(school):
 def aim_at_seeded_objects(case, seeded: dict) -> None:
     """Replace generated ids, credentials and template contexts with ones that exist."""
     path_parameters = case.path_parameters or {}
-    for name in ("cache_key", "notification_id", "username"):
+    for name in ("cache_key", "notification_id", "username", "job_id"):
         if name in path_parameters:
             path_parameters[name] = seeded[name]
     if case.path == "/internal/v1/cache/invalidate":
@@ -98,6 +104,13 @@ def aim_at_seeded_objects(case, seeded: dict) -> None:
         body["position_seconds"] = min(body["position_seconds"], seeded["duration_seconds"])
     if "cache_key" in body:
         body["cache_key"] = seeded["cache_key"]
+    if "lease_token" in body:
+        # The generation queue: the seeded job's live lease, an allowed artifact, its uploaded blob.
+        body["lease_token"] = seeded["lease_token"]
+        if "files" in body:
+            body["files"] = [{"name": "720p.mp4", "content_type": "video/mp4"}]
+        if "metadata" in body:
+            body["metadata"] = seeded["job_metadata"]
     if case.path == "/api/v1/auth/token":
         body.update(username=seeded["username"], password=PASSWORD)
     template = TEMPLATES.get(body.get("template"))

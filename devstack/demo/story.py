@@ -1,6 +1,7 @@
 """The whole Vividly story over HTTP, step by step: run by the end-to-end test and `make demo`.
 
-A student asks for a video that does not exist yet; the content pipeline stores it; the
+A student asks for a video that does not exist yet; the miss opens a generation job, which
+the generator (the stub, over HTTP) claims, uploads and completes, storing it; the
 request becomes ready and the student is emailed; SendGrid reports the email delivered;
 the student watches (signed URL, bytes, a byte range, view, progress, completion); the
 teacher reads the analytics; staff find all of it in the admin.
@@ -17,12 +18,15 @@ from typing import Any
 
 import requests
 
+from devstack.generator_stub import GeneratorStub
+
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 )
 VIDEO = b"VIVIDLY-STORY-VIDEO" * 3000
 TRIPLE = {"topic_id": "physics-momentum", "interest": "skateboarding", "style": "visual"}
+TITLE = "Momentum at the Skatepark"
 
 
 class StoryFailed(AssertionError):
@@ -58,6 +62,14 @@ def wait_for(what: str, probe: Callable[[], Any], timeout: float = 20.0) -> Any:
     raise StoryFailed(f"timed out waiting for {what}")
 
 
+def open_job_for(base: str, service: dict[str, str], cache_key: str) -> dict | None:
+    """Return the queued generation job for `cache_key`, if the miss opened one."""
+    listed = requests.get(
+        f"{base}/internal/v1/generation/jobs", params={"status": "queued"}, headers=service, timeout=10
+    ).json()["results"]
+    return next((job for job in listed if job["cache_key"] == cache_key), None)
+
+
 def run_story(cast: Cast, say: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     base = cast.base_url
     student = {"Authorization": f"Token {cast.student_token}", "User-Agent": IPHONE}
@@ -72,19 +84,30 @@ def run_story(cast: Cast, say: Callable[[str], None] = lambda line: None) -> dic
     cache_key = asked.json()["cache_key"]
     say(f"   pending, cache key {cache_key[:16]}…")
 
-    say("2. The content pipeline uploads the assets and stores the video in the cache.")
-    folder = cast.content_dir / "story"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "720p.mp4").write_bytes(VIDEO)
-    metadata = {
-        "title": "Momentum at the Skatepark",
-        "duration_seconds": 90,
-        "assets": {"video": {"720p": "story/720p.mp4"}},
-    }
-    stored = requests.post(
-        f"{base}/internal/v1/cache/store", json={**TRIPLE, "metadata": metadata}, headers=service, timeout=10
-    )
-    expect(stored.status_code == 201, f"store: {stored.status_code} {stored.text}")
+    job = open_job_for(base, service, cache_key)
+    if job is not None:
+        say("2. The miss opened a generation job; the generator claims it, uploads, heartbeats, completes.")
+        generator = GeneratorStub(
+            base_url=base, service_key=cast.service_key, worker="story-gpu", video=VIDEO, title_for=lambda job: TITLE
+        )
+        (claimed,) = generator.claim()
+        expect(claimed["id"] == job["id"] and claimed["demand"] == 1, f"claimed: {claimed}")
+        expect(generator.make(claimed) == cache_key, "the generator completes the job for this key")
+        closed = requests.get(f"{base}/internal/v1/generation/jobs/{job['id']}", headers=service, timeout=10).json()
+        expect(closed["status"] == "done" and closed["attempts"] == 1, f"job after complete: {closed}")
+        say(f"   job {job['id'][:8]}… done in one attempt: uploaded through signed PUTs, stored through the cache.")
+    else:
+        # Without delivery's side of the generation loop, a miss opens no job; the pipeline
+        # then stores the video itself, as it did before the generation queue.
+        say("2. The content pipeline uploads the assets and stores the video in the cache.")
+        folder = cast.content_dir / "story"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "720p.mp4").write_bytes(VIDEO)
+        metadata = {"title": TITLE, "duration_seconds": 90, "assets": {"video": {"720p": "story/720p.mp4"}}}
+        stored = requests.post(
+            f"{base}/internal/v1/cache/store", json={**TRIPLE, "metadata": metadata}, headers=service, timeout=10
+        )
+        expect(stored.status_code == 201, f"store: {stored.status_code} {stored.text}")
     check = requests.post(f"{base}/internal/v1/cache/check", json=TRIPLE, headers=service, timeout=10).json()
     expect(check["cache_hit"] and check["tier"] == "hot", f"check after store: {check}")
     say("   stored; a cache check now hits the hot tier.")
@@ -102,7 +125,7 @@ def run_story(cast: Cast, say: Callable[[str], None] = lambda line: None) -> dic
             (p for p in cast.sent_emails() if p["personalizations"][0]["to"][0]["email"] == cast.student_email), None
         ),
     )
-    expect("Momentum at the Skatepark" in email["subject"], f"subject: {email['subject']}")
+    expect(TITLE in email["subject"], f"subject: {email['subject']}")
     body = " ".join(part["value"] for part in email["content"])
     expect(f"/watch/{cache_key}" in body, "the email links to the video")
     notification_id = email["custom_args"]["notification_id"]
@@ -138,7 +161,9 @@ def run_story(cast: Cast, say: Callable[[str], None] = lambda line: None) -> dic
     expect(whole.status_code == 200 and whole.content == VIDEO, "the bytes are the video's")
     part = requests.get(signed["url"], headers={"Range": "bytes=100-199"}, timeout=10)
     expect(part.status_code == 206 and part.content == VIDEO[100:200], "the range is served")
-    tampered = requests.get(re.sub(r"signature=\w", "signature=0", signed["url"]), timeout=10)
+    # Change the signature's first character (to another one: a "0" must become something else).
+    flip = re.sub(r"signature=(\w)", lambda m: "signature=" + ("1" if m[1] == "0" else "0"), signed["url"])
+    tampered = requests.get(flip, timeout=10)
     expect(tampered.status_code == 403, "a tampered link is refused")
     say(f"   {len(whole.content)} bytes, then bytes 100-199 (206); a tampered link gets 403.")
 
@@ -177,7 +202,8 @@ def run_story(cast: Cast, say: Callable[[str], None] = lambda line: None) -> dic
         data={"csrfmiddlewaretoken": token, "username": cast.staff_username, "password": cast.staff_password},
     )
     pages = {
-        "cache entries": (f"{base}/admin/cache_app/cacheentry/", "Momentum at the Skatepark"),
+        "cache entries": (f"{base}/admin/cache_app/cacheentry/", TITLE),
+        "generation queue": (f"{base}/admin/generation_app/generationjob/", "Oldest queued job"),
         "requests": (f"{base}/admin/delivery_app/contentrequest/", "physics-momentum"),
         "notifications": (f"{base}/admin/notifications_app/notification/", cast.student_email),
         "analytics": (f"{base}/admin/delivery_app/viewsession/analytics/{cache_key}/", "<svg"),
@@ -185,7 +211,7 @@ def run_story(cast: Cast, say: Callable[[str], None] = lambda line: None) -> dic
     for name, (url, text) in pages.items():
         page = admin.get(url, timeout=10)
         expect(page.status_code == 200 and text in page.text, f"admin {name}: {page.status_code}")
-    say("   cache entries, requests, notifications and the drop-off chart are all there.")
+    say("   cache entries, the generation queue, requests, notifications and the drop-off chart are all there.")
 
     facts.update(cache_key=cache_key, notification_id=notification_id, analytics=numbers, progress=progress)
     return facts

@@ -1,5 +1,9 @@
 """`make demo`: watch the whole story run against a fresh stack (web, worker, Redis, SendGrid stand-in).
 
+The generator is the stub (devstack/generator_stub.py) driven by the story over HTTP: it
+claims the job the student's miss opened, uploads through the signed PUT links, heartbeats
+and completes.
+
 Everything runs on this machine in a temporary folder: SQLite, the local storages, the
 Redis on localhost:6379 (database 12 and 13) or an embedded one, and a local server
 playing SendGrid's API, so the email and its delivery event are real HTTP.

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "cache_app",
     "delivery_app",
     "notifications_app",
+    "generation_app",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,15 @@ SILENCED_SYSTEM_CHECKS = [
     "anymail.W003",
 ]
 
+# --- Generation queue (generation_app) -----------------------------------------------
+# A retryable failure waits the n-th delay before attempt n+1 (the last delay repeats).
+GENERATION_RETRY_DELAYS = [int(delay) for delay in env.list("GENERATION_RETRY_DELAYS", default=["60", "300", "1800"])]
+GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=3)
+# How long an upload URL handed to a generator stays valid.
+GENERATION_UPLOAD_URL_TTL = env.int("GENERATION_UPLOAD_URL_TTL", default=3600)
+# The largest artifact the local upload link (/files/upload/) accepts.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=512 * 1024 * 1024)
+
 # --- HTTP API -------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
@@ -266,6 +276,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {},
 }
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["GenerationJobStatusEnum"] = "generation_app.models.JobStatus"
 
 # --- Privacy (PRIVACY.md) -------------------------------------------------------------
 # How long rows about users are kept before `purge_expired_data` deletes them (days).

@@ -1,0 +1,1 @@
+"""The generation queue: what the content generator makes, claims, uploads and completes."""
