@@ -121,7 +121,7 @@ def test_a_hanging_check_is_never_queued_twice(monkeypatch):
         release.wait(10)
         return []
 
-    monkeypatch.setitem(health.CHECKS, "database", hangs)
+    monkeypatch.setattr(health, "CHECKS", {"database": hangs})
     monkeypatch.setattr(health, "CHECK_BUDGET_SECONDS", 0.05)
     try:
         for _ in range(5):
