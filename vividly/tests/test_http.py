@@ -67,3 +67,12 @@ def test_a_chunked_body_is_411_never_an_empty_body(service_client, path):
     )
     assert response.status_code == 411
     assert response.json()["error"]["code"] == "length_required"
+
+
+def test_django_request_logs_name_the_path_without_the_query(client, caplog):
+    """A signed link's signature is a credential: it must not land in the logs."""
+    client.get("/files/clips/a.mp4?expires=1&type=video%2Fmp4&signature=very-secret-signature")
+    client.get("/api/nothing-here?signature=very-secret-signature")
+    logged = [record.getMessage() for record in caplog.records if record.name == "django.request"]
+    assert any("/files/clips/a.mp4" in message for message in logged), logged
+    assert not any("very-secret-signature" in message or "expires=" in message for message in logged)
