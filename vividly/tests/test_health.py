@@ -3,13 +3,13 @@
 import threading
 
 import pytest
-import redis
 
 from devstack.api_clients import client_with
-from devstack.redis_server import RedisServer, free_port
+from devstack.redis_server import free_port
 from vividly import health
 from vividly.accounts.tests.factories import StaffFactory, StudentFactory
 from vividly.settings.base import redis_cache
+from vividly.tests.support import private_state_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -73,30 +73,21 @@ def test_readyz_tells_anyone_else_only_its_status(client, as_user, settings, cal
 
 
 def test_readyz_warns_but_stays_ready_when_the_queue_redis_would_evict(service_client, settings):
-    server = RedisServer("--maxmemory", "50mb", "--maxmemory-policy", "allkeys-lru").start()
-    try:
-        settings.CACHES = {**settings.CACHES, "state": redis_cache(f"{server.url}/0", prefix="x", timeout=None)}
+    with private_state_redis(settings, "--maxmemory", "50mb", "--maxmemory-policy", "allkeys-lru"):
         response = service_client.get("/readyz")
-        assert response.status_code == 200
-        assert any("allkeys-lru" in warning for warning in response.json()["warnings"])
-    finally:
-        server.stop()
+    assert response.status_code == 200
+    assert any("allkeys-lru" in warning for warning in response.json()["warnings"])
 
 
 def test_readyz_warns_when_the_queue_redis_passes_80_percent_of_maxmemory(service_client, settings):
-    server = RedisServer("--maxmemory", "8mb", "--maxmemory-policy", "noeviction").start()
-    try:
-        settings.CACHES = {**settings.CACHES, "state": redis_cache(f"{server.url}/0", prefix="x", timeout=None)}
+    with private_state_redis(settings, "--maxmemory", "8mb", "--maxmemory-policy", "noeviction") as queue:
         assert service_client.get("/readyz").json()["warnings"] == []
-        filler = redis.Redis.from_url(server.url)
         for n in range(60):
-            filler.set(f"filler:{n}", b"x" * 100 * 1024)
+            queue.set(f"filler:{n}", b"x" * 100 * 1024)
         health._recent.cache_clear()  # past the 1 s the last answer is shared for
         response = service_client.get("/readyz")
-        assert response.status_code == 200
-        assert any("of maxmemory" in warning for warning in response.json()["warnings"])
-    finally:
-        server.stop()
+    assert response.status_code == 200
+    assert any("of maxmemory" in warning for warning in response.json()["warnings"])
 
 
 def test_one_run_of_the_checks_serves_every_call_for_a_second(service_client, monkeypatch):

@@ -3,23 +3,19 @@
 import pytest
 import redis
 
-from devstack.redis_server import RedisServer
 from vividly.process_state import revocation_announce
 from vividly.redis_guard import RedisUnavailable, breaker, client, guarded
-from vividly.settings.base import redis_cache
+from vividly.tests.support import private_state_redis
 
 
 @pytest.fixture
 def full_state_redis(settings):
-    """Point the state alias at a Redis that has reached maxmemory with noeviction."""
-    server = RedisServer("--maxmemory-policy", "noeviction").start()
-    filler = redis.Redis.from_url(server.url)
-    for n in range(32):
-        filler.set(f"filler:{n}", b"x" * 64 * 1024)
-    filler.config_set("maxmemory", "1mb")  # below what it holds: every write is refused
-    settings.CACHES = {**settings.CACHES, "state": redis_cache(f"{server.url}/0", prefix="x", timeout=None)}
-    yield server
-    server.stop()
+    """Point the state alias at a Redis that holds more than its maxmemory, with noeviction."""
+    with private_state_redis(settings, "--maxmemory-policy", "noeviction") as full:
+        for n in range(32):
+            full.set(f"filler:{n}", b"x" * 64 * 1024)
+        full.config_set("maxmemory", "1mb")  # below what it holds: every write is refused
+        yield full
 
 
 def test_a_full_redis_is_an_outage_and_opens_the_breaker(full_state_redis):
