@@ -1,4 +1,9 @@
-"""Serve content through the local signed links: check the HMAC and expiry, honour Range."""
+"""Serve content through the local signed links: check the HMAC and expiry, honour Range.
+
+Only the asset types the cache accepts are served, typed from the blob's extension (never
+from a guess or the link), with `nosniff` and a `sandbox` CSP: this is the admin's origin,
+so an HTML or SVG file served inline would be stored XSS against staff.
+"""
 
 import re
 from collections.abc import Iterator
@@ -9,12 +14,17 @@ from django.core.files.storage import storages
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_http_methods
 
-from cache_app.metadata import blob_name_errors
+from cache_app.types import asset_content_type, blob_name_errors
 from delivery_app.signing import LocalSigner
 from vividly.api.error_bodies import error_response
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# More digits than any file size has: such a range cannot be honoured (and int() of
+# thousands of digits raises), so it is a 416, never parsed.
+MAX_RANGE_DIGITS = 18
 CHUNK = 64 * 1024
+# Scripts are data for the player, never a page to open on this origin.
+ATTACHMENT_TYPES = {"text/plain", "text/vtt", "application/json"}
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
@@ -25,6 +35,8 @@ def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     first, last = match.groups()
     if first == "" and last == "":
         return None
+    if len(first) > MAX_RANGE_DIGITS or len(last) > MAX_RANGE_DIGITS:
+        return False
     if first == "":
         length = int(last)
         if length == 0:
@@ -63,6 +75,9 @@ def serve_signed_file(request: HttpRequest, blob_name: str, signer: LocalSigner 
     )
     if not valid:
         return error_response(403, code="invalid_signature", message="This link is invalid or has expired.")
+    served_type = asset_content_type(blob_name)
+    if served_type is None:
+        return error_response(403, code="type_not_allowed", message="Files of this type are not served.")
     storage = storages["content"]
     try:
         size = storage.size(blob_name)
@@ -76,16 +91,21 @@ def serve_signed_file(request: HttpRequest, blob_name: str, signer: LocalSigner 
         response = error_response(416, code="range_not_satisfiable", message="The requested range is outside the file.")
         response["Content-Range"] = f"bytes */{size}"
         return response
+    header_type = f"{served_type}; charset=utf-8" if served_type.startswith("text/") else served_type
     if wanted is None:
-        response = FileResponse(handle, content_type=content_type)
+        response = FileResponse(handle, content_type=header_type)
         response["Content-Length"] = str(size)
     else:
         first, last = wanted
         response = StreamingHttpResponse(
-            read_span(handle, first, last - first + 1), status=206, content_type=content_type
+            read_span(handle, first, last - first + 1), status=206, content_type=header_type
         )
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
         response["Content-Length"] = str(last - first + 1)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    if served_type in ATTACHMENT_TYPES:
+        response["Content-Disposition"] = "attachment"
     return response

@@ -17,8 +17,15 @@ logger = logging.getLogger("vividly.redis")
 
 T = TypeVar("T")
 
-# What says "this Redis is unreachable or too slow" (a command error says nothing of it).
-OUTAGE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionInterrupted)
+# What says "this Redis is unreachable, too slow or full" (a command error says nothing of
+# it). A full Redis (noeviction at maxmemory: "OOM command not allowed") refuses every
+# write until memory is freed, so it is an outage too: callers fail open as for a dead one.
+OUTAGE_ERRORS = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.OutOfMemoryError,
+    ConnectionInterrupted,
+)
 
 
 class RedisUnavailable(Exception):

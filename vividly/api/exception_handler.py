@@ -18,18 +18,9 @@ from vividly.errors import DomainError
 
 logger = logging.getLogger("vividly.api")
 
-# DRF's own exception classes, mapped to our stable codes.
-DRF_CODES: list[tuple[type[drf.APIException], str]] = [
-    (drf.ParseError, "malformed_json"),
-    (drf.AuthenticationFailed, "authentication_failed"),
-    (drf.NotAuthenticated, "not_authenticated"),
-    (drf.PermissionDenied, "permission_denied"),
-    (drf.NotFound, "not_found"),
-    (drf.MethodNotAllowed, "method_not_allowed"),
-    (drf.NotAcceptable, "not_acceptable"),
-    (drf.UnsupportedMediaType, "unsupported_media_type"),
-    (drf.Throttled, "throttled"),
-]
+# DRF's own `default_code` is the stable code (`not_authenticated`, `throttled`, ...), except
+# for a parse error: the contract calls malformed JSON `malformed_json`.
+PARSE_ERROR_CODE = "malformed_json"
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
 REDIS_DOWN = (redis.exceptions.RedisError, ConnectionInterrupted)
@@ -57,7 +48,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         message, details = "The request has invalid fields.", validation_details(exc.detail)
     elif isinstance(exc, drf.APIException):
         status = exc.status_code
-        code = next((code for cls, code in DRF_CODES if isinstance(exc, cls)), "error")
+        code = PARSE_ERROR_CODE if isinstance(exc, drf.ParseError) else exc.default_code
         message, details = str(exc.detail), {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header

@@ -124,6 +124,8 @@ def redis_cache(url: str, *, prefix: str, timeout: int | None) -> dict:
             "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0), "health_check_interval": 30},
+            # JSON, not pickle: whoever can write to Redis must not run code in every process.
+            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
         },
     }
 
@@ -275,6 +277,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {},
+    # Generated once per process, not per request.
+    "DEFAULT_GENERATOR_CLASS": "vividly.api.schema.CachedSchemaGenerator",
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["GenerationJobStatusEnum"] = "generation_app.models.JobStatus"
 
@@ -287,6 +291,9 @@ RETENTION_PROVIDER_EVENT_DAYS = env.int("RETENTION_PROVIDER_EVENT_DAYS", default
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=2000)
 
 # --- Security (production tightens these) ---------------------------------------------
+# How many reverse proxies in front of the service append to X-Forwarded-For (and may be
+# believed about X-Forwarded-Proto); 0: clients talk to gunicorn directly.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
