@@ -1,9 +1,9 @@
 """The metadata stored with a cache entry: one JSON Schema, plus the rules a schema cannot say.
 
 `METADATA_SCHEMA` is both what `metadata_validate` checks and what the OpenAPI document
-shows for `metadata` (the store serializer's field carries it). What JSON Schema cannot
-express lives beside it as small domain functions: blob-name safety (no '..' segment, no
-control character), the allowed asset types (by extension, `cache_app.asset_types`),
+shows for `metadata` (the store serializer's field carries it); the allowed asset types
+(`cache_app.asset_types`) are in it as the blob names' pattern. What JSON Schema cannot
+express lives beside it as small domain functions: '.' and '..' segments in blob names,
 finite numbers, text every database can store, and the nesting and size bounds.
 """
 
@@ -11,9 +11,9 @@ import json
 import math
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft4Validator, ValidationError
 
-from cache_app.asset_types import ASSET_CONTENT_TYPES, asset_content_type
+from cache_app.asset_types import ASSET_CONTENT_TYPES
 from vividly.errors import InvalidInput
 from vividly.text import is_storable
 
@@ -26,13 +26,20 @@ METADATA_MAX_BYTES = 64 * 1024
 # after the cold tier had kept the entry, poisoning every later check of it.
 METADATA_MAX_DEPTH = 32
 
+SEGMENT = r"[^/\\\u0000-\u001f\u007f]"  # any character but '/', '\\' and control characters
+# An allowed type's extension, in any case (asset_content_type lowercases it).
+ALLOWED_EXTENSION = "|".join(
+    "".join(f"[{char.lower()}{char.upper()}]" if char.isalpha() else char for char in extension[1:])
+    for extension in ASSET_CONTENT_TYPES
+)
 BLOB_NAME_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": BLOB_NAME_MAX,
-    # No empty segment, leading '/', backslash or control character; blob_name_errors also
-    # refuses '.' and '..' segments and text that is not valid Unicode.
-    "pattern": r"^[^/\\\u0000-\u001f\u007f]+(/[^/\\\u0000-\u001f\u007f]+)*$",
+    # No empty segment, leading '/', backslash or control character, and an allowed type
+    # (an .html or .svg asset served from this origin would run script); blob_name_errors
+    # also refuses '.' and '..' segments and text that is not valid Unicode.
+    "pattern": rf"^({SEGMENT}+/)*{SEGMENT}*\.({ALLOWED_EXTENSION})$",
     "description": "A path inside the content bucket: no leading '/', no '..', '.' or empty segments, "
     "no backslash or control characters, ending in an allowed type: " + ", ".join(ASSET_CONTENT_TYPES) + ".",
 }
@@ -41,7 +48,7 @@ METADATA_SCHEMA = {
     "required": ["title", "duration_seconds", "assets"],
     "properties": {
         "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX, "pattern": r"\S"},
-        "duration_seconds": {"type": "number", "exclusiveMinimum": 0},
+        "duration_seconds": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
         "assets": {
             "type": "object",
             "required": ["video"],
@@ -59,7 +66,7 @@ METADATA_SCHEMA = {
     },
     "description": f"Other keys are kept and returned by check. At most {METADATA_MAX_BYTES // 1024} KiB as JSON.",
 }
-_validator = Draft202012Validator(METADATA_SCHEMA)
+_validator = Draft4Validator(METADATA_SCHEMA)
 
 
 def blob_name_errors(value: Any) -> list[str]:
@@ -77,15 +84,6 @@ def blob_name_errors(value: Any) -> list[str]:
         errors.append("Must not contain empty, '.' or '..' segments.")
     if any(ord(char) < 32 or ord(char) == 127 for char in value) or not is_storable(value):
         errors.append("Must not contain control characters.")
-    return errors
-
-
-def asset_name_errors(value: Any) -> list[str]:
-    """Return what makes `value` unfit to name a stored asset: unsafe, or not an allowed type."""
-    errors = blob_name_errors(value)
-    if not errors and asset_content_type(value) is None:
-        # An .html or .svg asset served from this origin would run script (stored XSS).
-        errors.append(f"Must end in an allowed asset type: {', '.join(ASSET_CONTENT_TYPES)}.")
     return errors
 
 
@@ -126,7 +124,8 @@ def located(where: str, error: ValidationError) -> list[tuple[str, str]]:
         "minLength": "Must not be empty.",
         "maxLength": f"Must be at most {error.validator_value} characters.",
         "pattern": error.schema.get("description", "Must not be blank."),
-        "exclusiveMinimum": f"Must be a number greater than {error.validator_value}.",
+        # Draft 4 (OpenAPI 3.0's dialect) reports an exclusive minimum as "minimum".
+        "minimum": f"Must be a number greater than {error.validator_value}.",
         "minProperties": f"At least one of {', '.join(error.schema.get('properties', {}))} is required.",
     }
     return [(where, messages.get(str(error.validator), "Is not allowed here."))]
@@ -153,7 +152,7 @@ def beyond_schema_errors(metadata: dict[str, Any]) -> dict[str, list[str]]:
     named = {f"video.{quality}": name for quality, name in assets["video"].items()}
     named.update({kind: assets[kind] for kind in SINGLE_ASSETS if kind in assets})
     for where, name in named.items():
-        if problems := asset_name_errors(name):
+        if problems := blob_name_errors(name):
             errors[f"metadata.assets.{where}"] = problems
     if errors:
         return errors
