@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from redis import Redis
 
 from vividly.errors import DependencyUnavailable
 from vividly.redis_guard import RedisUnavailable, client, guarded
@@ -116,7 +117,7 @@ class Buffer:
         while True:
             pubsub = None
             try:
-                pubsub = client(ALIAS).pubsub()
+                pubsub = own_client().pubsub()
                 pubsub.subscribe(flush_channel())
                 while True:
                     message = pubsub.get_message(timeout=1.0)
@@ -133,6 +134,7 @@ class Buffer:
             finally:
                 if pubsub is not None:
                     pubsub.close()
+                    pubsub.connection_pool.disconnect()
 
     def answer(self, request: str) -> None:
         """Flush this process's counts for a stats read, then tell the reader it is done."""
@@ -201,6 +203,13 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
         return None
     index = max(0, min(len(sorted_values) - 1, round(fraction * len(sorted_values) + 0.5) - 1))
     return sorted_values[index]
+
+
+def own_client() -> Redis:
+    """Return a client of the state Redis with a pool of its own, for the listener's long-lived
+    connection: the shared pool may be disconnected under it (and its socket reused)."""
+    shared = client(ALIAS).connection_pool
+    return Redis(connection_pool=type(shared)(connection_class=shared.connection_class, **shared.connection_kwargs))
 
 
 def flush_channel() -> str:

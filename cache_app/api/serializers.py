@@ -4,6 +4,7 @@ Each field calls the domain rule it stands for (`cache_app.keys`, `cache_app.met
 shows the schema built from the same constants, so the OpenAPI document and the checks agree.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -13,32 +14,34 @@ from cache_app.keys import CACHE_KEY_PATTERN, FIELD_MAX_LENGTH, SEPARATOR, cache
 from cache_app.metadata import METADATA_SCHEMA
 
 
+class RuleField(serializers.Field):
+    """A string field decided by one domain rule (`rule(value)` returns its errors), kept exactly as sent."""
+
+    rule: Callable[[object], list[str]]
+
+    def to_internal_value(self, data: Any) -> str:
+        if errors := type(self).rule(data):
+            raise serializers.ValidationError(errors)
+        return data
+
+    def to_representation(self, value: str) -> str:
+        return value
+
+
 @extend_schema_field(
     {"type": "string", "minLength": 1, "maxLength": FIELD_MAX_LENGTH, "pattern": rf"^[^{SEPARATOR}\u0000]+$"}
 )
-class KeyField(serializers.Field):
-    """One of topic_id, interest, style, kept exactly as sent: cache_app.keys.key_field_errors decides."""
+class KeyField(RuleField):
+    """One of topic_id, interest, style (cache_app.keys.key_field_errors)."""
 
-    def to_internal_value(self, data: Any) -> str:
-        if errors := key_field_errors(data):
-            raise serializers.ValidationError(errors)
-        return data
-
-    def to_representation(self, value: str) -> str:
-        return value
+    rule = staticmethod(key_field_errors)
 
 
 @extend_schema_field({"type": "string", "pattern": CACHE_KEY_PATTERN})
-class CacheKeyField(serializers.Field):
+class CacheKeyField(RuleField):
     """sha256 of the triple, as 64 lowercase hex characters (cache_app.keys.cache_key_errors)."""
 
-    def to_internal_value(self, data: Any) -> str:
-        if errors := cache_key_errors(data):
-            raise serializers.ValidationError(errors)
-        return data
-
-    def to_representation(self, value: str) -> str:
-        return value
+    rule = staticmethod(cache_key_errors)
 
 
 @extend_schema_field(METADATA_SCHEMA)

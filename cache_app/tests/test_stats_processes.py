@@ -8,15 +8,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.cache import caches
 
-from cache_app import selectors, services, stats
+from cache_app import selectors, services
 from cache_app.keys import cache_key_for
+from devstack.redis_server import RedisServer
 from devstack.stack import Stack
 from devstack.workers import database_url
 from vividly.accounts.tests.factories import service_token
-from vividly.redis_guard import client
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 LOOKUPS = """
@@ -62,11 +61,15 @@ def test_every_read_counts_every_lookup_before_it_across_gunicorn_workers(tmp_pa
     """The bug: each worker flushed its counts every 0.5 s, so a read right after a lookup
     served by the other worker missed it (14 of 30 reads on PostgreSQL)."""
     _, key = service_token()
-    # Listeners already there (this very process, if it counted anything before).
-    (_, listening_before), *_ = client("state").pubsub_numsub(stats.flush_channel())
+    # A Redis of the stack's own: its only listeners are the two workers.
+    redis_server = RedisServer().start()
     stack = Stack(
         data_dir=tmp_path / "stack",
-        env={"DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, "RQ_REDIS_URL": settings.RQ_REDIS_URL},
+        env={
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": f"{redis_server.url}/0",
+            "RQ_REDIS_URL": f"{redis_server.url}/1",
+        },
     )
     try:
         stack.start_web(workers=2)
@@ -80,6 +83,7 @@ def test_every_read_counts_every_lookup_before_it_across_gunicorn_workers(tmp_pa
                 short.append((lookups, stats_read["misses"], stats_read["processes"]))
     finally:
         stack.stop()
+        redis_server.stop()
     assert short == []
     # Both workers served lookups (each listens once it has counted one), and both answered.
-    assert stats_read["processes"] == {"asked": listening_before + 2, "answered": listening_before + 2}
+    assert stats_read["processes"] == {"asked": 2, "answered": 2}
