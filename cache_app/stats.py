@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from redis import Redis
+from redis.exceptions import RedisError
 
 from vividly.errors import DependencyUnavailable
 from vividly.redis_guard import RedisUnavailable, client, guarded
@@ -113,11 +114,10 @@ class Buffer:
 
     def listen_forever(self) -> None:
         """Flush and acknowledge whenever a stats read asks; resubscribe after a Redis failure."""
-        listening = self.listening
+        listening, failures = self.listening, 0
         while True:
-            pubsub = None
+            pubsub = own_client().pubsub()
             try:
-                pubsub = own_client().pubsub()
                 pubsub.subscribe(flush_channel())
                 while True:
                     message = pubsub.get_message(timeout=1.0)
@@ -125,16 +125,19 @@ class Buffer:
                         continue
                     if message["type"] == "subscribe":
                         listening.set()
+                        failures = 0
                     elif message["type"] == "message":
                         self.answer(message["data"].decode())
             except Exception as exc:  # noqa: BLE001 - the listener must outlive any Redis failure
                 logger.warning("cache statistics listener resubscribing: %s", exc)
-                listening.set()  # lookups must not wait while Redis is out
+            # Close every connection first: redis-py may have reconnected (and resubscribed)
+            # before raising, and a subscription nobody reads would hold up every stats read.
+            pubsub.close()
+            pubsub.connection_pool.disconnect()
+            listening.set()  # lookups must not wait while Redis is out
+            failures += 1
+            if failures > 1:  # at once after a dropped connection, then not in a busy loop
                 time.sleep(RESUBSCRIBE_SECONDS)
-            finally:
-                if pubsub is not None:
-                    pubsub.close()
-                    pubsub.connection_pool.disconnect()
 
     def answer(self, request: str) -> None:
         """Flush this process's counts for a stats read, then tell the reader it is done."""
@@ -232,10 +235,12 @@ def flush_everywhere() -> dict[str, int]:
         answered = 0
         deadline = time.monotonic() + FLUSH_WAIT_SECONDS
         while answered < asked and (remaining := deadline - time.monotonic()) > 0:
-            if guarded(ALIAS, redis.blpop, [ack_key], timeout=min(step, remaining)) is not None:
+            # Not through the breaker: pybreaker holds a per-alias lock for the whole call, so a
+            # blocking wait there would keep this very process's listener from acknowledging.
+            if redis.blpop([ack_key], timeout=min(step, remaining)) is not None:
                 answered += 1
         guarded(ALIAS, redis.delete, ack_key)
-    except RedisUnavailable as exc:
+    except (RedisUnavailable, RedisError) as exc:
         raise StatsUnavailable() from exc
     if answered < asked:
         logger.warning("cache statistics: %d of %d processes did not flush in time", asked - answered, asked)
