@@ -13,9 +13,9 @@ from vividly.errors import DomainError
 
 @admin.register(CacheEntry)
 class CacheEntryAdmin(admin.ModelAdmin):
-    list_display = ("title", "topic_id", "interest", "style", "stored_at", "store_count", "short_key")
+    list_display = ("title", "topic_id", "interest", "style", "stored_at", "stored_by", "store_count", "short_key")
     list_filter = ("style", "stored_at", "interest")
-    search_fields = ("topic_id", "interest", "style", "title", "cache_key")
+    search_fields = ("topic_id", "interest", "style", "title", "cache_key", "stored_by")
     readonly_fields = [field.name for field in CacheEntry._meta.fields]
     date_hierarchy = "stored_at"
     actions = ["invalidate"]

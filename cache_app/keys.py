@@ -1,4 +1,4 @@
-"""The content cache key, computed byte for byte as the seed system computes it."""
+"""The content cache key, computed byte for byte as the seed system computes it, and its rules."""
 
 import hashlib
 
@@ -8,10 +8,11 @@ from vividly.text import is_storable
 KEY_FIELDS = ("topic_id", "interest", "style")
 FIELD_MAX_LENGTH = 200
 SEPARATOR = "|"
+CACHE_KEY_PATTERN = "^[0-9a-f]{64}$"
 
 
-def key_field_errors(field: str, value: object) -> list[str]:
-    """Return what is wrong with one of the three key fields (empty when it is fine)."""
+def key_field_errors(value: object) -> list[str]:
+    """Return what is wrong with a value for one of the three key fields (empty when it is fine)."""
     if value is None:
         return ["This field is required."]
     if not isinstance(value, str):
@@ -32,7 +33,7 @@ def key_field_errors(field: str, value: object) -> list[str]:
 def cache_key_for(*, topic_id: str | None, interest: str | None, style: str | None) -> str:
     """Return sha256("{topic_id}|{interest}|{style}") as lowercase hex; refuse ambiguous input."""
     values = {"topic_id": topic_id, "interest": interest, "style": style}
-    details = {field: errors for field, value in values.items() if (errors := key_field_errors(field, value))}
+    details = {field: errors for field, value in values.items() if (errors := key_field_errors(value))}
     if details:
         raise InvalidInput(details=details)
     return hashlib.sha256(f"{topic_id}|{interest}|{style}".encode()).hexdigest()
@@ -41,3 +42,10 @@ def cache_key_for(*, topic_id: str | None, interest: str | None, style: str | No
 def is_cache_key(value: str) -> bool:
     """Return True for a well-formed key: 64 lowercase hex characters."""
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def cache_key_errors(value: object) -> list[str]:
+    """Return what is wrong with `value` as a cache key (empty when it is one)."""
+    if isinstance(value, str) and is_cache_key(value):
+        return []
+    return ["Must be 64 lowercase hexadecimal characters."]

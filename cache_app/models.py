@@ -12,6 +12,8 @@ class CacheEntry(models.Model):
     duration_seconds = models.FloatField()
     stored_at = models.DateTimeField(db_index=True)
     store_count = models.PositiveIntegerField(default=1, help_text="How many times this key was stored.")
+    # Who stored it last: a staff username, or `service:<name>` for a service token.
+    stored_by = models.CharField(max_length=150, blank=True, default="", help_text="Who stored it last.")
 
     class Meta:
         verbose_name = "cache entry"

@@ -2,10 +2,11 @@
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from redis.lock import Lock
@@ -19,6 +20,8 @@ COLD_PREFIX = "entries/"
 # Written in place of a document when the cold tier holds nothing for a key, so that
 # requests waiting on another's cold read learn "miss" without reading again.
 MISS_MARKER_SECONDS = 5
+# Written when the cold read of a fill failed, so that its waiters answer 503 at once.
+COLD_FAILED_SECONDS = 1
 FILL_LOCK_SECONDS = 5
 
 
@@ -27,38 +30,75 @@ class ColdTierUnavailable(DependencyUnavailable):
     default_message = "The cold cache tier cannot be read; try again shortly (this is not a miss)."
 
 
+class HotTierUnavailable(DependencyUnavailable):
+    code = "hot_tier_unavailable"
+    default_message = (
+        "The hot cache tier is unreachable, so the entry could not be removed from it; nothing was "
+        "invalidated. Try again shortly."
+    )
+
+
 class HotTier:
-    """Entries in Redis through the `hot` cache alias, expiring after CACHE_HOT_TTL."""
+    """Entries in Redis through the `hot` cache alias, expiring after CACHE_HOT_TTL.
+
+    The only door to that alias: documents, the markers a fill leaves for its waiters, and
+    the fill lock. Reads raise RedisUnavailable when Redis is out; writes that are only an
+    optimisation (warming, markers) log and carry on instead.
+    """
 
     alias = "hot"
 
+    @property
+    def cache(self) -> BaseCache:
+        return caches[self.alias]
+
     def get(self, cache_key: str) -> dict[str, Any] | None:
         """Return the document, or None on a miss; raise RedisUnavailable when Redis is out."""
-        return guarded(self.alias, caches[self.alias].get, cache_key)
+        return guarded(self.alias, self.cache.get, cache_key)
+
+    def get_many(self, cache_keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Return the documents held for `cache_keys` in one round trip; raise RedisUnavailable."""
+        return guarded(self.alias, self.cache.get_many, cache_keys)
 
     def set(self, cache_key: str, document: dict[str, Any]) -> bool:
-        """Store `document`; return False (and log) when Redis is out: the hot tier is optional."""
+        """Store `document` and drop its miss marker; return False (and log) when Redis is out."""
         try:
-            guarded(self.alias, caches[self.alias].set, cache_key, document, settings.CACHE_HOT_TTL)
+            guarded(self.alias, self.cache.set, cache_key, document, settings.CACHE_HOT_TTL)
+            guarded(self.alias, self.cache.delete, miss_key(cache_key))
         except RedisUnavailable as exc:
             logger.warning("hot tier write skipped for %s: %s", cache_key, exc)
             return False
         return True
 
+    def warm(self, cache_key: str, document: dict[str, Any]) -> None:
+        """Add a document read from the cold tier, unless a newer store landed meanwhile."""
+        try:
+            guarded(self.alias, self.cache.add, cache_key, document, settings.CACHE_HOT_TTL)
+        except RedisUnavailable as exc:
+            logger.warning("hot tier not warmed for %s: %s", cache_key, exc)
+
     def delete(self, cache_keys: list[str]) -> None:
         """Remove entries and their miss markers; raise RedisUnavailable when Redis is out."""
         if cache_keys:
-            cache = caches[self.alias]
-            guarded(self.alias, cache.delete_many, [*cache_keys, *(miss_key(key) for key in cache_keys)])
+            guarded(self.alias, self.cache.delete_many, [*cache_keys, *(miss_key(key) for key in cache_keys)])
 
-    def is_known_miss(self, cache_key: str) -> bool:
-        return bool(guarded(self.alias, caches[self.alias].get, miss_key(cache_key)))
-
-    def mark_miss(self, cache_key: str) -> None:
+    def mark(self, marker_key: str, seconds: int) -> None:
+        """Leave a short-lived marker (a miss, a failed cold read) for requests waiting on a fill."""
         try:
-            guarded(self.alias, caches[self.alias].set, miss_key(cache_key), 1, MISS_MARKER_SECONDS)
+            guarded(self.alias, self.cache.set, marker_key, 1, seconds)
         except RedisUnavailable:
             pass  # waiters will read the cold tier themselves
+
+    def fill_outcome(self, cache_key: str) -> "Fill | None":
+        """Return what a finished fill of `cache_key` left here, or None; raise RedisUnavailable."""
+        found = self.get_many([cache_key, miss_key(cache_key), cold_failed_key(cache_key)])
+        if cache_key in found:
+            return Fill(document=found[cache_key])
+        if cold_failed_key(cache_key) in found:
+            raise ColdTierUnavailable()
+        if miss_key(cache_key) in found:
+            return Fill(document=None)
+        return None
 
     def fill_lock(self, cache_key: str) -> Lock:
         """Return the lock one request holds while it reads the cold tier for everyone."""
@@ -66,12 +106,35 @@ class HotTier:
             f"vividly:fill:{cache_key}", timeout=FILL_LOCK_SECONDS, blocking=False, thread_local=False
         )
 
-    def flush(self) -> None:
-        guarded(self.alias, caches[self.alias].clear)
+    def acquire(self, lock: Lock, *, wait_seconds: float | None = None) -> bool:
+        """Take `lock` (waiting up to `wait_seconds`, or not at all); raise RedisUnavailable."""
+        if wait_seconds is None:
+            return guarded(self.alias, lock.acquire)
+        return guarded(self.alias, lock.acquire, blocking=True, blocking_timeout=wait_seconds)
+
+    def is_locked(self, lock: Lock) -> bool:
+        return guarded(self.alias, lock.locked)
+
+    def release(self, lock: Lock) -> None:
+        try:
+            guarded(self.alias, lock.release)
+        except Exception as exc:  # noqa: BLE001 - an expired or unreachable lock is released anyway
+            logger.debug("fill lock release: %s", exc)
+
+
+@dataclass(frozen=True)
+class Fill:
+    """The outcome another request's fill left in the hot tier: a document, or a miss (None)."""
+
+    document: dict[str, Any] | None
 
 
 def miss_key(cache_key: str) -> str:
     return f"miss:{cache_key}"
+
+
+def cold_failed_key(cache_key: str) -> str:
+    return f"coldfail:{cache_key}"
 
 
 class ColdTier:

@@ -4,11 +4,28 @@ delivery_app imports cache_app only through this module, `selectors`, `services`
 `signals` (checked by `lint-imports`, see .importlinter).
 """
 
+from dataclasses import dataclass
+from typing import Any
+
 from cache_app.asset_types import ASSET_CONTENT_TYPES, asset_content_type
 from cache_app.keys import cache_key_for, is_cache_key
 from cache_app.metadata import VIDEO_QUALITIES, blob_name_errors
-from cache_app.selectors import Lookup
 from cache_app.tiers import ColdTierUnavailable
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a lookup found: the key, whether it hit, in which tier, and the stored document."""
+
+    cache_key: str
+    hit: bool
+    tier: str | None
+    document: dict[str, Any] | None
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        return self.document["metadata"] if self.document else None
+
 
 __all__ = [
     "ASSET_CONTENT_TYPES",

@@ -1,4 +1,4 @@
-"""Cache Redis paused or stopped mid-run: checks answer from the cold tier, never a 5xx."""
+"""Cache Redis paused, stopped or full mid-run: checks answer from the cold tier, never a 5xx."""
 
 import time
 
@@ -60,3 +60,25 @@ def test_redis_stopped_then_back(service_client, private_hot_redis):
     time.sleep(0.4)  # let the breaker half-open
     tiers = [service_client.post(CHECK, triple(body), format="json").json()["tier"] for _ in range(3)]
     assert tiers == ["cold", "hot", "hot"]  # warmed again once Redis is back
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs redis.exceptions.OutOfMemoryError in vividly.redis_guard.OUTAGE_ERRORS (core; requested "
+    "in the cache helper's report): django-redis re-raises the raw OOM error. Remove this mark with that change.",
+)
+def test_a_full_hot_redis_is_an_outage_not_a_500(service_client, private_hot_redis):
+    """The attack: fill the Redis until it refuses writes ("OOM command not allowed"); every
+    store and every check that needed the fill lock answered 500."""
+    admin = redis.Redis.from_url(private_hot_redis.url)
+    admin.config_set("maxmemory-policy", "noeviction")
+    body = store_body()
+    assert service_client.post(STORE, body, format="json").status_code == 201
+    admin.flushall()  # as if evicted: the next check reads the cold tier and must warm it
+    admin.config_set("maxmemory", 1)
+    stored = service_client.post(STORE, store_body(), format="json")
+    assert stored.status_code == 201  # the record is the cold tier; the hot tier is optional
+    answer = service_client.post(CHECK, triple(body), format="json")
+    assert answer.status_code == 200
+    assert (answer.json()["cache_hit"], answer.json()["tier"]) == (True, "cold")
+    assert service_client.get(STATS).json()["hot_errors"] >= 1  # counted as a hot tier failure

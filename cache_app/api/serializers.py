@@ -1,121 +1,125 @@
-"""Request and response shapes of the cache API."""
+"""Request and response shapes of the cache API: requests become typed arguments here, and only here.
+
+Each field calls the domain rule it stands for (`cache_app.keys`, `cache_app.metadata`) and
+shows the schema built from the same constants, so the OpenAPI document and the checks agree.
+"""
+
+from collections.abc import Callable
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cache_app.keys import FIELD_MAX_LENGTH, SEPARATOR
-from cache_app.metadata import BLOB_NAME_MAX, TITLE_MAX, VIDEO_QUALITIES
-from vividly.api.fields import TextField
+from cache_app.keys import CACHE_KEY_PATTERN, FIELD_MAX_LENGTH, SEPARATOR, cache_key_errors, key_field_errors
+from cache_app.metadata import METADATA_SCHEMA
 
 
-def no_separator(value: str) -> None:
-    if SEPARATOR in value:
-        # "a|b", "c" and "a", "b|c" would otherwise share one key.
-        raise serializers.ValidationError(f"Must not contain '{SEPARATOR}', the key separator.")
+class RuleField(serializers.Field):
+    """A string field decided by one domain rule (`rule(value)` returns its errors), kept exactly as sent."""
+
+    rule: Callable[[object], list[str]]
+
+    def to_internal_value(self, data: Any) -> str:
+        if errors := type(self).rule(data):
+            raise serializers.ValidationError(errors)
+        return data
+
+    def to_representation(self, value: str) -> str:
+        return value
 
 
-@extend_schema_field({"type": "string", "minLength": 1, "maxLength": FIELD_MAX_LENGTH, "pattern": r"^[^|\u0000]+$"})
-class KeyField(TextField):
-    """One of topic_id, interest, style: text without the key separator."""
+@extend_schema_field(
+    {"type": "string", "minLength": 1, "maxLength": FIELD_MAX_LENGTH, "pattern": rf"^[^{SEPARATOR}\u0000]+$"}
+)
+class KeyField(RuleField):
+    """One of topic_id, interest, style (cache_app.keys.key_field_errors)."""
 
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("max_length", FIELD_MAX_LENGTH)
-        kwargs.setdefault("validators", [no_separator])
-        super().__init__(**kwargs)
-
-
-def key_field(**kwargs) -> TextField:
-    return KeyField(**kwargs)
+    rule = staticmethod(key_field_errors)
 
 
-class TripleSerializer(serializers.Serializer):
-    topic_id = key_field()
-    interest = key_field()
-    style = key_field()
+@extend_schema_field({"type": "string", "pattern": CACHE_KEY_PATTERN})
+class CacheKeyField(RuleField):
+    """sha256 of the triple, as 64 lowercase hex characters (cache_app.keys.cache_key_errors)."""
 
-
-# A pattern the server's rules imply (no empty segment, leading '/', backslash or control
-# character); it also refuses '.' and '..' segments and text that is not valid Unicode.
-BLOB_NAME_SCHEMA = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": BLOB_NAME_MAX,
-    "pattern": r"^[^/\\\u0000-\u001f\u007f]+(/[^/\\\u0000-\u001f\u007f]+)*$",
-    "description": "A path inside the content bucket: no leading '/', no '..', '.' or empty segments, "
-    "no backslash or control characters.",
-}
-# The documented shape of `metadata`, as cache_app.metadata.metadata_validate checks it.
-METADATA_SCHEMA = {
-    "type": "object",
-    "required": ["title", "duration_seconds", "assets"],
-    "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
-        "duration_seconds": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
-        "assets": {
-            "type": "object",
-            "required": ["video"],
-            "additionalProperties": False,
-            "properties": {
-                "video": {
-                    "type": "object",
-                    "minProperties": 1,
-                    "additionalProperties": False,
-                    "properties": {quality: BLOB_NAME_SCHEMA for quality in VIDEO_QUALITIES},
-                },
-                "audio": BLOB_NAME_SCHEMA,
-                "script": BLOB_NAME_SCHEMA,
-            },
-        },
-    },
-    "description": "Other keys are kept and returned by check. At most 64 KiB as JSON.",
-}
+    rule = staticmethod(cache_key_errors)
 
 
 @extend_schema_field(METADATA_SCHEMA)
 class MetadataField(serializers.DictField):
-    """A JSON object, checked by cache_app.metadata.metadata_validate (the service's rules)."""
+    """A JSON object; cache_app.metadata.metadata_validate (METADATA_SCHEMA and the rules beside it)
+    is applied by the store service, which other callers than this API reach too."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Any value goes through: the service answers with the schema's field-by-field errors.
+        return data
+
+
+class TripleSerializer(serializers.Serializer):
+    topic_id = KeyField()
+    interest = KeyField()
+    style = KeyField()
 
 
 class StoreSerializer(TripleSerializer):
     metadata = MetadataField()
 
 
-@extend_schema_field({"type": "string", "pattern": "^[0-9a-f]{64}$"})
-class CacheKeyField(TextField):
-    """sha256 of the triple, as 64 lowercase hex characters."""
-
-
 class InvalidateSerializer(serializers.Serializer):
-    cache_key = CacheKeyField(required=False, max_length=64)
-    topic_id = key_field(required=False)
-    interest = key_field(required=False)
-    style = key_field(required=False)
+    """One entry by cache_key, one by topic_id + interest + style, or a whole topic by topic_id."""
+
+    cache_key = CacheKeyField(required=False)
+    topic_id = KeyField(required=False)
+    interest = KeyField(required=False)
+    style = KeyField(required=False)
     dry_run = serializers.BooleanField(required=False, default=False, help_text="List what would be removed.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        triple = [name for name in ("topic_id", "interest", "style") if name in attrs]
+        if "cache_key" in attrs and triple:
+            raise serializers.ValidationError(
+                {"cache_key": ["Give either cache_key or topic_id (+ interest, style), not both."]}
+            )
+        if "cache_key" not in attrs and triple not in (["topic_id"], ["topic_id", "interest", "style"]):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give cache_key, or topic_id, interest and style, or topic_id alone."]}
+            )
+        return attrs
 
 
 class CheckResponseSerializer(serializers.Serializer):
     cache_key = serializers.CharField()
-    cache_hit = serializers.BooleanField()
+    cache_hit = serializers.BooleanField(source="hit")
     tier = serializers.ChoiceField(choices=["hot", "cold"], allow_null=True)
     metadata = serializers.DictField(allow_null=True)
 
 
 class StoreResponseSerializer(serializers.Serializer):
     cache_key = serializers.CharField()
-    stored = serializers.BooleanField()
+    stored = serializers.SerializerMethodField()
     cached_at = serializers.DateTimeField()
+
+    def get_stored(self, entry: Any) -> bool:
+        return True
 
 
 class InvalidateResponseSerializer(serializers.Serializer):
-    invalidated = serializers.IntegerField()
+    invalidated = serializers.SerializerMethodField()
     cache_keys = serializers.ListField(child=serializers.CharField())
     dry_run = serializers.BooleanField()
+
+    def get_invalidated(self, answer: dict[str, Any]) -> int:
+        return len(answer["cache_keys"])
 
 
 class LatencySerializer(serializers.Serializer):
     samples = serializers.IntegerField()
     p50_ms = serializers.FloatField(allow_null=True)
     p95_ms = serializers.FloatField(allow_null=True)
+
+
+class FlushedProcessesSerializer(serializers.Serializer):
+    asked = serializers.IntegerField(help_text="Processes asked to flush their counts for this read.")
+    answered = serializers.IntegerField(help_text="Those that flushed in time (the others' counts come later).")
 
 
 class StatsResponseSerializer(serializers.Serializer):
@@ -130,3 +134,4 @@ class StatsResponseSerializer(serializers.Serializer):
     lookups = serializers.IntegerField()
     latency = serializers.DictField(child=LatencySerializer())
     since = serializers.DateTimeField(allow_null=True)
+    processes = FlushedProcessesSerializer()

@@ -7,15 +7,23 @@ from rest_framework.response import Response
 
 from cache_app import selectors, services
 from cache_app.api import serializers as s
+from cache_app.keys import CACHE_KEY_PATTERN, cache_key_for
 from vividly.api.base import InternalAPIView, json_object
 from vividly.api.schema import BodyOnDeleteSchema, error_responses
 from vividly.errors import InvalidInput
 
 TAGS = ["cache"]
 INVALIDATE_ARGUMENTS = ("cache_key", "topic_id", "interest", "style", "dry_run")
+# The hottest path: a new serializer deep-copies its fields, which costs several times the
+# hot hit itself. run_validation and to_representation keep nothing on the instance (its
+# fields are bound once), so one instance of each serves every request and thread.
+CHECK_REQUEST = s.TripleSerializer()
+CHECK_RESPONSE = s.CheckResponseSerializer()
 
 
 class CheckView(InternalAPIView):
+    required_scope = "cache:read"
+
     @extend_schema(
         tags=TAGS,
         request=s.TripleSerializer,
@@ -24,52 +32,45 @@ class CheckView(InternalAPIView):
         "503 cold_tier_unavailable when the hot tier misses and the cold tier cannot be read.",
     )
     def post(self, request: Request) -> Response:
-        # The hottest path in the system: the key function validates the three fields
-        # itself (same rules and messages as TripleSerializer, which documents them),
-        # sparing the serializer's per-request field copies.
-        data = json_object(request.data)
-        lookup = selectors.cache_lookup(
-            topic_id=data.get("topic_id"), interest=data.get("interest"), style=data.get("style")
-        )
-        return Response(
-            {
-                "cache_key": lookup.cache_key,
-                "cache_hit": lookup.hit,
-                "tier": lookup.tier,
-                "metadata": lookup.metadata,
-            }
-        )
+        triple = CHECK_REQUEST.run_validation(json_object(request.data))
+        lookup = services.cache_entry_fetch(cache_key=cache_key_for(**triple))
+        return Response(CHECK_RESPONSE.to_representation(lookup))
 
 
 class StoreView(InternalAPIView):
+    required_scope = "cache:write"
+
     @extend_schema(
         tags=TAGS,
         request=s.StoreSerializer,
         responses={201: s.StoreResponseSerializer, **error_responses(400, 401, 403, 503)},
-        description="Store (or replace) an entry: cold tier first, then hot tier.",
+        description="Store (or replace) an entry: cold tier first, then hot tier. The caller is "
+        "recorded on the index row.",
     )
     def post(self, request: Request) -> Response:
-        serializer = s.StoreSerializer(data=request.data)
+        serializer = s.StoreSerializer(data=json_object(request.data))
         serializer.is_valid(raise_exception=True)
-        stored = services.cache_entry_store(**serializer.validated_data)
-        return Response(
-            {"cache_key": stored.cache_key, "stored": True, "cached_at": stored.cached_at},
-            status=status.HTTP_201_CREATED,
-        )
+        stored = services.cache_entry_store(**serializer.validated_data, stored_by=request.user.username)
+        return Response(s.StoreResponseSerializer(stored).data, status=status.HTTP_201_CREATED)
 
 
 class StatsView(InternalAPIView):
+    required_scope = "cache:read"
+
     @extend_schema(
         tags=TAGS,
         responses={200: s.StatsResponseSerializer, **error_responses(401, 403, 503)},
-        description="Counters shared by all processes since the last reset, the hit rate "
-        "(hits / lookups, 0 to 1) and per-tier latency percentiles over the recent samples.",
+        description="Counters of every process since the last reset (every lookup finished before "
+        "this request began is counted), the hit rate (hits / lookups, 0 to 1) and per-tier latency "
+        "percentiles over the recent samples.",
     )
     def get(self, request: Request) -> Response:
-        return Response(selectors.cache_stats())
+        return Response(s.StatsResponseSerializer(selectors.cache_stats()).data)
 
 
 class StatsResetView(InternalAPIView):
+    required_scope = "cache:write"
+
     @extend_schema(tags=TAGS, request=None, responses={204: None, **error_responses(401, 403, 503)})
     def post(self, request: Request) -> Response:
         services.cache_stats_reset()
@@ -77,13 +78,14 @@ class StatsResetView(InternalAPIView):
 
 
 class InvalidateView(InternalAPIView):
+    required_scope = "cache:write"
     schema = BodyOnDeleteSchema()
 
     @extend_schema(
         tags=TAGS,
         request=s.InvalidateSerializer,
         parameters=[
-            OpenApiParameter("cache_key", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, required=False),
+            OpenApiParameter("cache_key", {"type": "string", "pattern": CACHE_KEY_PATTERN}, required=False),
             OpenApiParameter("topic_id", str, required=False),
             OpenApiParameter("interest", str, required=False),
             OpenApiParameter("style", str, required=False),
@@ -101,13 +103,13 @@ class InvalidateView(InternalAPIView):
             raise InvalidInput(
                 details={"non_field_errors": ["Give the arguments in the JSON body or the query string, not both."]}
             )
-        data = json_object(request.data or in_query)
-        serializer = s.InvalidateSerializer(data=data)
+        serializer = s.InvalidateSerializer(data=json_object(request.data or in_query))
         serializer.is_valid(raise_exception=True)
         arguments = dict(serializer.validated_data)
         # A misspelt dry_run must not delete: only true/false (1/0, yes/no) are understood.
         dry_run = arguments.pop("dry_run")
-        keys = services.invalidation_targets(**arguments)
+        keys = selectors.invalidation_targets(**arguments)
         if not dry_run:
             keys = services.cache_entries_invalidate(cache_keys=keys)
-        return Response({"invalidated": len(keys), "cache_keys": keys, "dry_run": dry_run})
+        answer = {"cache_keys": keys, "dry_run": dry_run}
+        return Response(s.InvalidateResponseSerializer(answer).data)

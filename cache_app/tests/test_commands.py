@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import caches
 from django.core.management import CommandError, call_command
 
-from cache_app import selectors
+from cache_app import selectors, services
 from cache_app.models import CacheEntry
 from cache_app.services import cache_entry_store
 from cache_app.tests.factories import metadata, triple
@@ -63,7 +63,7 @@ def test_invalidate_needs_exactly_one_target():
 
 def test_cache_stats_shows_and_resets():
     key = stored()
-    selectors.cache_lookup_by_key(cache_key=key)
+    services.cache_entry_fetch(cache_key=key)
     shown = json.loads("\n".join(run("cache_stats", "--json")))
     assert shown["hot_hits"] == 1 and shown["stores"] == 1
     text = run("cache_stats")
@@ -75,8 +75,8 @@ def test_cache_stats_shows_and_resets():
 def test_warm_cache_loads_the_most_requested_first(cold_tier_kind):
     popular, unpopular = stored(), stored()
     for _ in range(3):
-        selectors.cache_lookup_by_key(cache_key=popular)
-    selectors.cache_lookup_by_key(cache_key=unpopular)
+        services.cache_entry_fetch(cache_key=popular)
+    services.cache_entry_fetch(cache_key=unpopular)
     caches["hot"].clear()  # as after a Redis restart
     assert run("warm_cache", "--limit", "1") == ["Warmed 1 entries; 0 were already hot; 0 were not in the cold tier."]
     assert caches["hot"].get(popular) is not None

@@ -6,7 +6,8 @@ import time
 import pytest
 from django.core.cache import caches
 
-from cache_app import selectors
+from cache_app import selectors, services
+from cache_app.keys import cache_key_for
 from cache_app.services import cache_entry_store
 from cache_app.tests.factories import metadata, triple
 from cache_app.tiers import ColdTier
@@ -56,7 +57,7 @@ def test_concurrent_cold_hits_read_the_cold_tier_once(counted_cold_reads, cold_t
     caches["hot"].clear()
     counted_cold_reads.clear()
 
-    results = run_concurrently(lambda: selectors.cache_lookup(**fields), CONCURRENCY)
+    results = run_concurrently(lambda: services.cache_entry_fetch(cache_key=cache_key_for(**fields)), CONCURRENCY)
 
     assert all(not isinstance(result, Exception) for result in results), results
     assert all(result.hit and result.cache_key == stored.cache_key for result in results)
@@ -68,7 +69,7 @@ def test_concurrent_cold_hits_read_the_cold_tier_once(counted_cold_reads, cold_t
 
 def test_concurrent_misses_read_the_cold_tier_once(counted_cold_reads, local_cold_tier):
     fields = triple()
-    results = run_concurrently(lambda: selectors.cache_lookup(**fields), CONCURRENCY)
+    results = run_concurrently(lambda: services.cache_entry_fetch(cache_key=cache_key_for(**fields)), CONCURRENCY)
     assert all(not isinstance(result, Exception) and not result.hit for result in results), results
     assert len(counted_cold_reads) == 1
     assert selectors.cache_stats()["misses"] == CONCURRENCY
@@ -86,6 +87,6 @@ def test_without_coordination_every_request_would_read(counted_cold_reads, local
         "hot": redis_cache(f"redis://127.0.0.1:{free_port()}/0", prefix="x", timeout=60),
     }
     counted_cold_reads.clear()
-    results = run_concurrently(lambda: selectors.cache_lookup(**fields), 8)
+    results = run_concurrently(lambda: services.cache_entry_fetch(cache_key=cache_key_for(**fields)), 8)
     assert all(result.hit for result in results)
     assert len(counted_cold_reads) == 8

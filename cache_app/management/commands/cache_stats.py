@@ -38,6 +38,8 @@ class Command(BaseCommand):
         ):
             self.stdout.write(f"{name:<14} {stats[name]}")
         self.stdout.write(f"{'hit_rate':<14} {stats['hit_rate']:.3f}")
+        processes = stats["processes"]
+        self.stdout.write(f"{'processes':<14} {processes['answered']} of {processes['asked']} flushed for this read")
         for tier, numbers in stats["latency"].items():
             p50, p95 = numbers["p50_ms"], numbers["p95_ms"]
             shown = f"p50 {p50:.2f} ms, p95 {p95:.2f} ms" if p50 is not None else "no samples"

@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cache_app import services
+from cache_app import selectors, services
+from cache_app.keys import cache_key_errors, key_field_errors
 from vividly.errors import DomainError
 
 
@@ -17,8 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="list what would be removed")
 
     def handle(self, *args, **options) -> None:
+        if options["key"] is not None and (errors := cache_key_errors(options["key"])):
+            raise CommandError(f"--key: {' '.join(errors)}")
+        if options["topic"] is not None and (errors := key_field_errors(options["topic"])):
+            raise CommandError(f"--topic: {' '.join(errors)}")
         try:
-            keys = services.invalidation_targets(
+            keys = selectors.invalidation_targets(
                 cache_key=options["key"],
                 topic_id=options["topic"],
                 everything=options["all"],
