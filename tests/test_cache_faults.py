@@ -62,11 +62,6 @@ def test_redis_stopped_then_back(service_client, private_hot_redis):
     assert tiers == ["cold", "hot", "hot"]  # warmed again once Redis is back
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs redis.exceptions.OutOfMemoryError in vividly.redis_guard.OUTAGE_ERRORS (core; requested "
-    "in the cache helper's report): django-redis re-raises the raw OOM error. Remove this mark with that change.",
-)
 def test_a_full_hot_redis_is_an_outage_not_a_500(service_client, private_hot_redis):
     """The attack: fill the Redis until it refuses writes ("OOM command not allowed"); every
     store and every check that needed the fill lock answered 500."""
