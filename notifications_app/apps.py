@@ -13,7 +13,9 @@ class NotificationsAppConfig(AppConfig):
         from anymail.exceptions import AnymailNotSupportedWarning
 
         import notifications_app.privacy  # noqa: F401 - registers its kinds with the privacy registry
-        from notifications_app import checks, receivers  # noqa: F401 - registers the checks, connects the receiver
+        from notifications_app import checks, receivers, sweeper  # noqa: F401 - registers the checks, connects the receiver
+
+        sweeper.register()
 
         # anymail warns each time a SendGrid backend or webhook view is created. Every RQ
         # work horse is a fresh fork, so that is one warning line per email sent. We chose

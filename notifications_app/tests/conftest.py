@@ -5,6 +5,6 @@ import them from this file; new code imports `notifications_app.tests.support.se
 `devstack.workers.drain`.
 """
 
+from devstack.sendgrid_webhook import webhook_secret  # noqa: F401 - a fixture of the webhook tests
 from devstack.workers import drain  # noqa: F401 - see the module docstring
 from notifications_app.tests.support import send  # noqa: F401 - see the module docstring
-from devstack.sendgrid_webhook import webhook_secret  # noqa: F401 - a fixture of the webhook tests

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "anymail",
     "vividly.accounts",
     "vividly.privacy",
+    "vividly.periodic",
     "cache_app",
     "delivery_app",
     "notifications_app",
@@ -243,6 +244,8 @@ SILENCED_SYSTEM_CHECKS = [
 # A retryable failure waits the n-th delay before attempt n+1 (the last delay repeats).
 GENERATION_RETRY_DELAYS = [int(delay) for delay in env.list("GENERATION_RETRY_DELAYS", default=["60", "300", "1800"])]
 GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=3)
+# How often the periodic sweeper takes back expired leases nobody claimed again.
+GENERATION_SWEEP_INTERVAL_SECONDS = env.int("GENERATION_SWEEP_INTERVAL_SECONDS", default=30)
 # How long an upload URL handed to a generator stays valid.
 GENERATION_UPLOAD_URL_TTL = env.int("GENERATION_UPLOAD_URL_TTL", default=3600)
 # The largest artifact the local upload link (/files/upload/) accepts.

@@ -1,0 +1,1 @@
+"""Periodic work of the running service: each app registers what must run every so often."""
