@@ -140,11 +140,14 @@ CACHES = {
     "state": redis_cache(RQ_REDIS_URL, prefix="vividly:state", timeout=None),
 }
 
-RQ_QUEUES = {name: {"USE_REDIS_CACHE": "state", "DEFAULT_TIMEOUT": 120} for name in ("high", "default", "low")}
+# Jobs are JSON, never pickles: write access to Redis must not mean code execution.
+RQ_QUEUES = {
+    name: {"USE_REDIS_CACHE": "state", "DEFAULT_TIMEOUT": 120, "SERIALIZER": "rq.serializers.JSONSerializer"}
+    for name in ("high", "default", "low")
+}
 RQ = {
-    # RQ's own in-process worker: a fork per job cost ~60 ms, and each fresh work horse opened
-    # a new connection to the provider. The sweep runs beside it (`manage.py run_sweeper`).
-    "WORKER_CLASS": "rq.SimpleWorker",
+    # RQ's in-process SimpleWorker reading JSON jobs (see the module's docstring).
+    "WORKER_CLASS": "vividly.rq_worker.Worker",
 }
 RQ_SHOW_ADMIN_LINK = True
 
