@@ -5,7 +5,10 @@ cannot lift the login's limits. Failures are limited per username and per client
 (vividly.accounts.login_limits), and every request per address (LoginThrottle).
 """
 
+from typing import Any
+
 from django.contrib.auth import authenticate
+from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, BasePermission
@@ -40,18 +43,22 @@ class TokenView(APIView):
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
 
-    def logging_out(self) -> bool:
-        # Django's View.setup() has set self.request before DRF asks for these.
-        return self.request.method == "DELETE"
+    logging_out = False
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # The credentials that apply depend on the method: decide before DRF builds its Request
+        # (drf-spectacular builds one per method the same way when it documents the view).
+        self.logging_out = request.method == "DELETE"
+        return super().initialize_request(request, *args, **kwargs)
 
     def get_authenticators(self) -> list:
-        return [UserTokenAuthentication()] if self.logging_out() else []
+        return [UserTokenAuthentication()] if self.logging_out else []
 
     def get_permissions(self) -> list[BasePermission]:
-        return [IsUser()] if self.logging_out() else [AllowAny()]
+        return [IsUser()] if self.logging_out else [AllowAny()]
 
     def get_throttles(self) -> list[BaseThrottle]:
-        return [UserThrottle()] if self.logging_out() else [LoginThrottle()]
+        return [UserThrottle()] if self.logging_out else [LoginThrottle()]
 
     @extend_schema(
         operation_id="auth_token",

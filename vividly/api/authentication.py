@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -44,3 +45,16 @@ class UserTokenAuthentication(KnoxTokenAuthentication):
         if found is None:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
         return found.user, found.token
+
+
+class UserTokenScheme(OpenApiAuthenticationExtension):
+    target_class = UserTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`, the key from POST /api/v1/auth/token (expires; DELETE it to log out).",
+        }

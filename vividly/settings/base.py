@@ -296,7 +296,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_ONLY_ADMIN_SITE = True
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# A username is locked whatever address guesses at it; an address whatever usernames it tries.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "vividly.api.client_address.client_address"
 # Admin sessions (the only sessions there are) end after 8 hours.
