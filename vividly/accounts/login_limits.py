@@ -22,7 +22,7 @@ from vividly.redis_guard import RedisUnavailable, client, guarded
 
 logger = logging.getLogger("vividly.accounts.login")
 
-KEY_PREFIX = "vividly:login"
+KEY_PREFIX = "vividly:limits"
 
 
 class TooManyLoginAttempts(RateLimited):
@@ -31,8 +31,12 @@ class TooManyLoginAttempts(RateLimited):
 
 
 @process_wide("CACHES")
-def login_limiter() -> MovingWindowRateLimiter:
-    """Return a moving-window limiter on the "state" Redis (exact: never N+1 failures in a window)."""
+def state_rate_limiter() -> MovingWindowRateLimiter:
+    """Return a moving-window limiter on the "state" Redis (exact: never N+1 in a window).
+
+    It reuses the cache's connection pool, hence its short timeouts and no retries; each
+    hit is one Lua call, one round trip.
+    """
     return MovingWindowRateLimiter(
         RedisStorage("redis://", connection_pool=client("state").connection_pool, key_prefix=KEY_PREFIX)
     )
@@ -50,13 +54,14 @@ def _limits(*, username: str, address: str) -> list[tuple[RateLimitItem, str, st
 
 def login_attempt_allow(*, username: str, address: str) -> None:
     """Raise TooManyLoginAttempts (429) while `username` or `address` is over its failure limit."""
-    limiter = login_limiter()
+    limiter = state_rate_limiter()
     try:
         for item, kind, identifier in _limits(username=username, address=address):
             if not guarded("state", limiter.test, item, kind, identifier):
                 reset_at = guarded("state", limiter.get_window_stats, item, kind, identifier).reset_time
-                logger.warning("login refused: too many failures for %s (username %r, address %s)",
-                               kind, username, address)
+                logger.warning(
+                    "login refused: too many failures for %s (username %r, address %s)", kind, username, address
+                )
                 raise TooManyLoginAttempts(retry_after=max(1, math.ceil(reset_at - time.time())))
     except RedisUnavailable as exc:
         logger.error("login refused, its limiter's redis is unavailable: %s", exc)
@@ -66,7 +71,7 @@ def login_attempt_allow(*, username: str, address: str) -> None:
 def login_failure_record(*, username: str, address: str) -> None:
     """Count one failed login against `username` and `address`, and log it."""
     logger.warning("failed login for username %r from %s", username, address)
-    limiter = login_limiter()
+    limiter = state_rate_limiter()
     try:
         for item, kind, identifier in _limits(username=username, address=address):
             guarded("state", limiter.hit, item, kind, identifier)

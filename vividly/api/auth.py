@@ -83,7 +83,9 @@ class TokenView(APIView):
         token, key = user_token_create(user=user)
         return Response(TokenSerializer({"token": key, "expires_at": token.expiry}).data)
 
-    @extend_schema(operation_id="auth_logout", tags=["auth"], request=None, responses={204: None, **error_responses(401)})
+    @extend_schema(
+        operation_id="auth_logout", tags=["auth"], request=None, responses={204: None, **error_responses(401)}
+    )
     def delete(self, request: Request) -> Response:
         user_token_delete(token=request.auth)
         return Response(status=204)

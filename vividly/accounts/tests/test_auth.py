@@ -9,8 +9,8 @@ from knox.models import AuthToken
 from devstack.api_clients import client_with
 from vividly.accounts.models import ServiceToken
 from vividly.accounts.services import hash_service_key, service_token_revoke
-from vividly.process_state import revocation_announce
 from vividly.accounts.tests.factories import StaffFactory, StudentFactory, TeacherFactory, service_token
+from vividly.process_state import revocation_announce
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("vividly.tests.urls")]
 
@@ -146,3 +146,75 @@ def test_a_password_change_revokes_every_token(as_user):
     student.first_name = "Ada"
     student.save()
     assert fresh.get("/api/v1/probe").status_code == 200
+
+
+def test_a_service_token_lacking_the_views_scope_is_403_insufficient_scope():
+    _, key = service_token(scopes=["notify:send"])
+    response = client_with(f"Bearer {key}").get("/internal/v1/probe")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "insufficient_scope"
+    assert response.json()["error"]["details"] == {"required_scopes": ["cache:read"]}
+    _, key = service_token(scopes=["cache:read"])
+    assert client_with(f"Bearer {key}").get("/internal/v1/probe").status_code == 200
+
+
+def test_a_view_declaring_no_scope_takes_only_tokens_with_every_scope(settings):
+    from vividly.accounts.models import Scope
+    from vividly.tests.urls import InternalProbe
+
+    try:
+        del InternalProbe.required_scope
+        _, narrow = service_token(scopes=[scope for scope in Scope.values if scope != "privacy"])
+        _, full = service_token()
+        assert client_with(f"Bearer {narrow}").get("/internal/v1/probe").json()["error"]["code"] == "insufficient_scope"
+        assert client_with(f"Bearer {full}").get("/internal/v1/probe").status_code == 200
+    finally:
+        InternalProbe.required_scope = "cache:read"
+
+
+def test_staff_user_tokens_pass_every_scope(as_user):
+    assert as_user(StaffFactory()).get("/internal/v1/probe").status_code == 200
+
+
+def test_an_expired_service_token_is_401():
+    from datetime import timedelta
+
+    token, key = service_token(expires_at=timezone.now() + timedelta(hours=1))
+    assert client_with(f"Bearer {key}").get("/internal/v1/probe").status_code == 200
+    ServiceToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    revocation_announce()
+    response = client_with(f"Bearer {key}").get("/internal/v1/probe")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_the_public_api_is_throttled_per_user_with_retry_after(as_user, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "user": "3/min"}}  # fmt: skip
+    student, other = StudentFactory(), StudentFactory()
+    # Two tokens of one user share the budget.
+    first, second = as_user(student), as_user(student)
+    assert [first.get("/api/v1/probe").status_code for _ in range(2)] == [200, 200]
+    assert second.get("/api/v1/probe").status_code == 200
+    throttled = second.get("/api/v1/probe")
+    assert throttled.status_code == 429 and throttled.json()["error"]["code"] == "throttled"
+    assert 1 <= int(throttled["Retry-After"]) <= 61
+    assert as_user(other).get("/api/v1/probe").status_code == 200
+
+
+def test_the_public_api_throttle_fails_open_when_redis_is_down(as_user, settings):
+    from devstack.launcher import free_port
+    from vividly.settings.base import redis_cache
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "user": "1/min"}}  # fmt: skip
+    api = as_user(StudentFactory())
+    assert api.get("/api/v1/probe").status_code == 200  # validates the token while Redis is up
+    settings.CACHES = {
+        **settings.CACHES,
+        "state": redis_cache(f"redis://127.0.0.1:{free_port()}/0", prefix="x", timeout=None),
+    }
+    # The memo of validated tokens is dropped when the revocation counter is unreadable;
+    # the database still answers, and the throttle lets the calls through.
+    assert [api.get("/api/v1/probe").status_code for _ in range(3)] == [200, 200, 200]
