@@ -74,12 +74,16 @@ class ServiceTokenForm(forms.ModelForm):
 @admin.register(ServiceToken)
 class ServiceTokenAdmin(admin.ModelAdmin):
     form = ServiceTokenForm
-    list_display = ("name", "prefix", "scope_list", "expires_at", "send_quota", "last_used_at", "revoked_at")
+    list_display = ("name", "prefix", "active", "scope_list", "expires_at", "send_quota", "last_used_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter), ("expires_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix")
     fields = ("name", "prefix", "scopes", "expires_at", "send_quota", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
     actions = ["revoke"]
+
+    @admin.display(description="active", boolean=True)
+    def active(self, obj: ServiceToken) -> bool:
+        return obj.is_active  # neither revoked nor expired
 
     @admin.display(description="scopes")
     def scope_list(self, obj: ServiceToken) -> str:

@@ -25,14 +25,6 @@ class Scope(models.TextChoices):
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)
 
-    @property
-    def is_student(self) -> bool:
-        return self.role == Role.STUDENT
-
-    @property
-    def is_teacher(self) -> bool:
-        return self.role == Role.TEACHER
-
 
 class Classroom(models.Model):
     name = models.CharField(max_length=120)
