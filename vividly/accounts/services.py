@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
@@ -99,6 +100,15 @@ def enrollment_create(*, teacher: User, student: User, classroom_name: str) -> E
     return enrollment
 
 
+def unexpired(memo: Memo, key: str) -> Any | None:
+    """Return what `memo` holds for `key` unless its `expires_at` has passed (then forget it)."""
+    entry = memo.get(key)
+    if entry is not None and entry.expires_at is not None and entry.expires_at <= timezone.now():
+        memo.forget(key)
+        return None
+    return entry
+
+
 # --- user tokens (django-rest-knox) ------------------------------------------------------
 
 
@@ -137,13 +147,10 @@ def user_token_authenticate(*, key: str) -> ValidatedUserToken | None:
         # Not a key knox makes (hex digits); also keeps NULs and megabytes out of the query.
         return None
     digest = hash_token(key)
-    now = timezone.now()
-    remembered = validated_user_tokens.get(digest)
+    remembered = unexpired(validated_user_tokens, digest)
     if remembered is not None:
-        if remembered.expires_at is None or remembered.expires_at > now:
-            return remembered
-        validated_user_tokens.forget(digest)
-        return None
+        return remembered
+    now = timezone.now()
     token = AuthToken.objects.select_related("user").filter(token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH]).first()
     # Found by a prefix of the key; the digest decides, compared in constant time.
     if token is None or not hmac.compare_digest(token.digest, digest) or not token.user.is_active:
@@ -241,13 +248,10 @@ def service_token_authenticate(*, raw_key: str) -> ServicePrincipal | None:
     if not raw_key.startswith(SERVICE_TOKEN_PREFIX) or len(raw_key) > 128:
         return None
     key_hash = hash_service_key(raw_key)
+    remembered = unexpired(validated_service_tokens, key_hash)
+    if remembered is not None:
+        return remembered
     now = timezone.now()
-    principal = validated_service_tokens.get(key_hash)
-    if principal is not None:
-        if principal.expires_at is None or principal.expires_at > now:
-            return principal
-        validated_service_tokens.forget(key_hash)
-        return None
     token = ServiceToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True).first()
     # The lookup is by a hash the caller cannot steer; compare again in constant time.
     if token is None or not hmac.compare_digest(token.key_hash, key_hash):
