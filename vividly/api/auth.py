@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from vividly.accounts.login_limits import login_attempt_allow, login_failure_record
 from vividly.accounts.services import user_token_create, user_token_delete
 from vividly.api.authentication import UserTokenAuthentication
-from vividly.api.client_address import client_address
+from vividly.api.client_address import client_key
 from vividly.api.parsers import JSONParser
 from vividly.api.permissions import IsUser
 from vividly.api.schema import error_responses
@@ -71,7 +71,7 @@ class TokenView(APIView):
         login = LoginSerializer(data=request.data)
         login.is_valid(raise_exception=True)
         username, password = login.validated_data["username"], login.validated_data["password"]
-        address = client_address(request)
+        address = client_key(request)
         login_attempt_allow(username=username, address=address)
         user = authenticate(request, username=username, password=password)
         if user is None:

@@ -11,9 +11,16 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def client_address(request: HttpRequest) -> str:
-    """Return the address of the client behind TRUSTED_PROXY_COUNT proxies (REMOTE_ADDR when 0)."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+UNKNOWN = "unknown"  # what the limits count a request without any address as (one shared bucket)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """Return the address of the client behind TRUSTED_PROXY_COUNT proxies (REMOTE_ADDR when 0).
+
+    None when the request carries no address at all (an in-process call), as django-axes
+    expects of this callable: it stores the address in an IP address column.
+    """
+    remote = as_ip(request.META.get("REMOTE_ADDR", ""))
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         return remote
@@ -21,8 +28,17 @@ def client_address(request: HttpRequest) -> str:
     if len(hops) < proxies:
         # Fewer hops than proxies: the request did not come through all of them.
         return remote
-    candidate = hops[-proxies]
+    return as_ip(hops[-proxies]) or remote
+
+
+def as_ip(text: str) -> str | None:
+    """Return `text` as a normalised IP address, or None when it is not one (a unix socket, junk)."""
     try:
-        return str(ipaddress.ip_address(candidate))
+        return str(ipaddress.ip_address(text.strip()))
     except ValueError:
-        return remote
+        return None
+
+
+def client_key(request: HttpRequest) -> str:
+    """Return the client address for counting requests against it (UNKNOWN when there is none)."""
+    return client_address(request) or UNKNOWN

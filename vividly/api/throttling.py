@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from vividly.accounts.login_limits import state_rate_limiter
-from vividly.api.client_address import client_address
+from vividly.api.client_address import client_key
 from vividly.errors import DependencyUnavailable
 from vividly.redis_guard import RedisUnavailable, guarded
 
@@ -37,7 +37,7 @@ class UserThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: Any) -> bool:
         user = request.user
-        ident = f"user:{user.username}" if user and user.is_authenticated else f"address:{client_address(request)}"
+        ident = f"user:{user.username}" if user and user.is_authenticated else f"address:{client_key(request)}"
         # DRF's own reading of "600/min" (its parse_rate uses nothing of the instance).
         amount, seconds = SimpleRateThrottle.parse_rate(self, settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"])
         item = RateLimitItemPerSecond(amount, seconds)
@@ -66,7 +66,7 @@ class LoginThrottle(SimpleRateThrottle):
         return caches["state"]
 
     def get_cache_key(self, request: Request, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_key(request)}
 
     def allow_request(self, request: Request, view: Any) -> bool:
         try:
