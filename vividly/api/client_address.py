@@ -10,7 +10,6 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
-
 UNKNOWN = "unknown"  # what the limits count a request without any address as (one shared bucket)
 
 
