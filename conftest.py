@@ -15,6 +15,7 @@ from vividly.accounts.tests.factories import (
     StudentFactory,
     TeacherFactory,
     service_token,
+    user_token,
 )
 from vividly.process_state import process_state_reset
 from vividly.redis_guard import client
@@ -53,11 +54,10 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def as_user():
-    """Return a function giving an APIClient authenticated as a user."""
-    from rest_framework.authtoken.models import Token
+    """Return a function giving an APIClient authenticated as a user (a fresh knox token per call)."""
 
     def make(user) -> APIClient:
-        return client_with(f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return client_with(f"Token {user_token(user)}")
 
     return make
 

@@ -33,12 +33,10 @@ def ratio_at_least(minimum: float, **latency_limits: float) -> Callable[[dict], 
 
 
 def foundation_scenarios(url: str) -> list[Scenario]:
-    from rest_framework.authtoken.models import Token
-
-    from vividly.accounts.tests.factories import StudentFactory
+    from vividly.accounts.tests.factories import StudentFactory, user_token
 
     student = StudentFactory(username="bench-student")
-    token = Token.objects.create(user=student).key
+    token = user_token(student)
     return [
         Scenario("baseline", "/bench/baseline"),
         Scenario("drf authenticated no-op", "/api/bench/noop", headers={"Authorization": f"Token {token}"}),

@@ -15,7 +15,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from delivery_app.tests.factories import requested, stored_content
@@ -24,7 +24,7 @@ from devstack.sendgrid_webhook import sent_notification
 from notifications_app.models import Notification, ProviderEvent, Status
 from notifications_app.registry import TEMPLATES
 from vividly.accounts.services import service_token_revoke
-from vividly.accounts.tests.factories import service_token
+from vividly.accounts.tests.factories import service_token, user_token
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_a_revoked_service_token_stops_at_once_on_every_internal_path(school):
 def test_a_deleted_user_token_stops_at_once(school, as_user):
     staff, student = as_user(school["staff"]), as_user(school["student_a"])
     assert staff.get(INTERNAL).status_code == 200 and student.get(API).status_code == 200
-    Token.objects.filter(user__in=[school["staff"], school["student_a"]]).delete()
+    AuthToken.objects.filter(user__in=[school["staff"], school["student_a"]]).delete()
     assert_401(staff.get(INTERNAL), "deleted staff token")
     assert_401(student.get(API), "deleted student token")
 
@@ -102,7 +102,7 @@ def test_a_service_token_is_not_a_user_token_and_back(school, as_user):
     _, key = service_token()
     assert_401(client_with(f"Token {key}").get(INTERNAL), "service key as a user token")
     assert_401(client_with(f"Bearer {key}").get(API), "service token on /api/")
-    user_key = Token.objects.get_or_create(user=school["staff"])[0].key
+    user_key = user_token(school["staff"])
     assert_401(client_with(f"Bearer {user_key}").get(INTERNAL), "user key as a service token")
 
 
@@ -153,7 +153,7 @@ def test_the_webhook_refuses_anything_but_its_basic_credentials_with_401(client,
 
 def test_the_webhook_refuses_api_credentials_too(client, webhook, school):
     _, key = service_token()
-    for header in (f"Bearer {key}", f"Token {Token.objects.get_or_create(user=school['staff'])[0].key}"):
+    for header in (f"Bearer {key}", f"Token {user_token(school['staff'])}"):
         response = client.post(WEBHOOK, delivered(webhook), content_type="application/json", HTTP_AUTHORIZATION=header)
         assert response.status_code == 401
     assert not ProviderEvent.objects.exists()

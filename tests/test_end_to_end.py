@@ -3,14 +3,19 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from rest_framework.authtoken.models import Token
 
 from devstack.demo.story import Cast, run_story
 from devstack.sendgrid import SendGridStandIn
 from devstack.stack import Stack
 from devstack.workers import database_url
 from vividly.accounts.services import service_token_create
-from vividly.accounts.tests.factories import ClassroomFactory, StaffFactory, StudentFactory, TeacherFactory
+from vividly.accounts.tests.factories import (
+    ClassroomFactory,
+    StaffFactory,
+    StudentFactory,
+    TeacherFactory,
+    user_token,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -44,9 +49,9 @@ def test_the_whole_story(tmp_path):
             facts = run_story(
                 Cast(
                     base_url=stack.url,
-                    student_token=Token.objects.get_or_create(user=student)[0].key,
+                    student_token=user_token(student),
                     student_email=student.email,
-                    teacher_token=Token.objects.get_or_create(user=teacher)[0].key,
+                    teacher_token=user_token(teacher),
                     service_key=service_key,
                     staff_username=staff.username,
                     staff_password="pw-for-tests",

@@ -324,7 +324,7 @@ def test_other_content_types_are_415(world, content_type):
 
 
 ALLOWED = {
-    "/api/v1/auth/token": {"POST"},
+    "/api/v1/auth/token": {"POST", "DELETE"},
     "/api/v1/content/requests": {"GET", "POST"},
     "/api/v1/content/urls/batch": {"POST"},
     "/api/v1/content/{key}/url": {"GET"},

@@ -18,13 +18,12 @@ from django.core.management import call_command
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 
 from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
 from generation_app.tests.factories import claimed_job, job_metadata, uploaded
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import send
-from vividly.accounts.tests.factories import service_token
+from vividly.accounts.tests.factories import service_token, user_token
 from vividly.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +73,7 @@ def seeded(school):
         "username": school["student_a"].username,
         "service": f"Bearer {key}",
         "users": {
-            role: f"Token {Token.objects.get_or_create(user=school[role])[0].key}"
+            role: f"Token {user_token(school[role])}"
             for role in ("student_a", "teacher_a", "staff")
         },
         "statuses": statuses,

@@ -1,7 +1,8 @@
-"""Users with a role, classrooms owned by teachers, and hashed service tokens."""
+"""Users with a role, classrooms owned by teachers, and hashed, scoped service tokens."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -10,16 +11,19 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin (staff)"
 
 
+class Scope(models.TextChoices):
+    """What a service token may do under /internal/: each internal view names the one it needs."""
+
+    CACHE_READ = "cache:read", "Read the content cache"
+    CACHE_WRITE = "cache:write", "Store and invalidate cached content"
+    NOTIFY_SEND = "notify:send", "Send notifications"
+    NOTIFY_READ = "notify:read", "Read notification status"
+    GENERATION = "generation", "Claim and complete generation jobs"
+    PRIVACY = "privacy", "Export and erase users' data"
+
+
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)
-
-    @property
-    def is_student(self) -> bool:
-        return self.role == Role.STUDENT
-
-    @property
-    def is_teacher(self) -> bool:
-        return self.role == Role.TEACHER
 
 
 class Classroom(models.Model):
@@ -57,6 +61,11 @@ class ServiceToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    scopes = models.JSONField(default=list, help_text="The scopes this token grants (see Scope).")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    send_quota = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Notifications this token may send a day; empty: unlimited."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -66,4 +75,8 @@ class ServiceToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()

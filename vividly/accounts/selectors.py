@@ -13,8 +13,3 @@ def user_get(*, username: str) -> User | None:
 def teacher_student_ids(*, teacher: User) -> QuerySet:
     """Return a subquery of the ids of students enrolled in any of `teacher`'s classrooms."""
     return User.objects.filter(role=Role.STUDENT, enrollments__classroom__teacher=teacher).values("id")
-
-
-def teacher_has_student(*, teacher: User, student_id: int) -> bool:
-    """Return True when the student is enrolled in one of `teacher`'s classrooms."""
-    return teacher_student_ids(teacher=teacher).filter(id=student_id).exists()

@@ -1,7 +1,9 @@
-"""Service-token authentication for /internal/ (`Authorization: Bearer <token>`)."""
+"""Authentication: user tokens (`Authorization: Token <key>`, django-rest-knox) and service tokens (`Bearer`)."""
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -23,18 +25,36 @@ class ServiceTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid Bearer token.") from exc
         principal = service_token_authenticate(raw_key=raw_key)
         if principal is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked service token.")
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked service token.")
         return principal, principal
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
 
 
-class UserTokenAuthentication(authentication.TokenAuthentication):
-    """DRF token auth (`Authorization: Token <key>`) with validated tokens remembered briefly."""
+class UserTokenAuthentication(KnoxTokenAuthentication):
+    """knox's header parsing (`Token <key>`); the lookup is ours: validated tokens are memoised
+    per process until their expiry or the next revocation (vividly.accounts.services)."""
 
-    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+    def authenticate_credentials(self, token: bytes) -> tuple[Any, Any]:
+        try:
+            key = token.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid token.") from exc
         found = user_token_authenticate(key=key)
         if found is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
-        return found
+            raise exceptions.AuthenticationFailed("Invalid or expired token.")
+        return found.user, found.token
+
+
+class UserTokenScheme(OpenApiAuthenticationExtension):
+    target_class = UserTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`, the key from POST /api/v1/auth/token (expires; DELETE it to log out).",
+        }

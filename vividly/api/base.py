@@ -18,15 +18,10 @@ class InternalAPIView(APIView):
 
 
 class PublicAPIView(APIView):
-    """Under /api/: user tokens only.
-
-    Not throttled by default: DRF's throttle costs two Redis round trips a request,
-    more than the endpoints that serve a playing video; views that create work opt in.
-    """
+    """Under /api/: user tokens only, throttled per user (REST_FRAMEWORK's default: API_USER_RATE)."""
 
     authentication_classes = [UserTokenAuthentication]
     permission_classes = [IsUser]
-    throttle_classes: list = []
 
 
 def json_object(data: Any) -> dict[str, Any]:

@@ -1,12 +1,18 @@
-"""Permission classes for the four kinds of caller: service, student, teacher, staff."""
+"""Permission classes for the kinds of caller: service, student, staff, any person."""
 
 from typing import Any
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from vividly.accounts.models import Role
+from vividly.accounts.models import Role, Scope
 from vividly.accounts.services import ServicePrincipal
+from vividly.errors import Forbidden
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
+    default_message = "This service token lacks the scope this endpoint needs."
 
 
 def is_service(request: Request) -> bool:
@@ -18,20 +24,37 @@ def is_staff_user(request: Request) -> bool:
     return bool(user and user.is_authenticated and user.is_staff and not is_service(request))
 
 
-class IsService(BasePermission):
-    message = "A service token is required."
+def required_scopes(view: Any) -> frozenset[str]:
+    """Return the scopes a service token needs for `view`: the one it declares (`required_scope`).
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return is_service(request)
+    Failing closed: a view that declares none needs every scope, so only a token trusted
+    with everything (one made without --scope) reaches it, never a narrowly scoped one.
+    """
+    scope = getattr(view, "required_scope", None)
+    if scope is None:
+        return frozenset(Scope.values)
+    if scope not in Scope.values:
+        raise TypeError(f"{type(view).__name__}.required_scope must be one of {Scope.values}, not {scope!r}.")
+    return frozenset({scope})
 
 
 class IsServiceOrStaff(BasePermission):
-    """/internal/: service tokens and staff users' tokens."""
+    """/internal/: service tokens holding the view's `required_scope`, and staff users' tokens (every scope)."""
 
     message = "Only services and staff may call internal endpoints."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return is_service(request) or is_staff_user(request)
+        if is_staff_user(request):
+            return True
+        if not is_service(request):
+            return False
+        missing = required_scopes(view) - request.user.scopes
+        if missing:
+            raise InsufficientScope(
+                f"This service token lacks the scope {', '.join(sorted(missing))}.",
+                details={"required_scopes": sorted(missing)},
+            )
+        return True
 
 
 class IsStudent(BasePermission):
@@ -40,19 +63,6 @@ class IsStudent(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and getattr(user, "role", None) == Role.STUDENT)
-
-
-class IsTeacherOrStaff(BasePermission):
-    message = "Only teachers and staff may do this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(
-            user
-            and user.is_authenticated
-            and not is_service(request)
-            and (user.is_staff or getattr(user, "role", None) == Role.TEACHER)
-        )
 
 
 class IsUser(BasePermission):

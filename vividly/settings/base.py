@@ -1,5 +1,6 @@
 """Settings shared by every environment, read from the environment through one `env`."""
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,7 +32,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_rq",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns an admin login refused by a lockout into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vividly.urls"
@@ -259,14 +263,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["vividly.api.authentication.UserTokenAuthentication"],
+    # Every /api/ view: API_USER_RATE per user (fails open without Redis); see vividly/api/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": ["vividly.api.throttling.UserThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["vividly.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "vividly.api.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
-        "user": env("API_USER_THROTTLE_RATE", default="1200/min"),
-        "login": env("API_LOGIN_THROTTLE_RATE", default="20/min"),
+        "user": env("API_USER_RATE", default="600/min"),
+        # Every login request per client address (bounds password hashing), beside the
+        # failure limits below; generous, since a whole school may sit behind one address.
+        "login": env("API_LOGIN_THROTTLE_RATE", default="300/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
@@ -303,6 +311,45 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Identity (issue 10): user tokens, login limits, passwords, the admin's sign-in ---------
+# User tokens are django-rest-knox's: only a SHA-512 digest is stored, each one expires.
+USER_TOKEN_TTL_HOURS = env.int("USER_TOKEN_TTL_HOURS", default=168)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=USER_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+# Failed logins allowed per LOGIN_WINDOW_SECONDS, per username and per client address.
+LOGIN_ATTEMPTS_PER_USERNAME = env.int("LOGIN_ATTEMPTS_PER_USERNAME", default=5)
+LOGIN_ATTEMPTS_PER_ADDRESS = env.int("LOGIN_ATTEMPTS_PER_ADDRESS", default=100)
+LOGIN_WINDOW_SECONDS = env.int("LOGIN_WINDOW_SECONDS", default=15 * 60)
+# Proxies in front of the service that append to X-Forwarded-For: 0 = trust only REMOTE_ADDR;
+# N = the client is the Nth address from the right (what the Nth proxy saw).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out admin sign-in before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes guards the admin's login form only; the API's login has its own limiter.
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# A username is locked whatever address guesses at it; an address whatever usernames it tries.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "vividly.api.client_address.client_address"
+# Admin sessions (the only sessions there are) end after 8 hours.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+# --- end Identity -------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -9,6 +9,8 @@ from vividly.errors import Conflict
 
 
 class InternalProbe(InternalAPIView):
+    required_scope = "cache:read"
+
     def get(self, request):
         return Response({"caller": str(request.user)})
 

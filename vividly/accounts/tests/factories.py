@@ -1,10 +1,10 @@
-"""Factories for users, classrooms and service tokens."""
+"""Factories for users, classrooms, user tokens and service tokens."""
 
 import factory
 from factory.django import DjangoModelFactory
 
 from vividly.accounts.models import Classroom, Enrollment, Role, ServiceToken, User
-from vividly.accounts.services import service_token_create
+from vividly.accounts.services import service_token_create, staff_group_sync, user_token_create
 
 
 class UserFactory(DjangoModelFactory):
@@ -29,10 +29,16 @@ class TeacherFactory(UserFactory):
 
 
 class StaffFactory(UserFactory):
+    """What the `admin` role makes: staff with the staff group's permissions, not a superuser."""
+
     username = factory.Sequence(lambda n: f"staff{n}")
     role = Role.ADMIN
     is_staff = True
-    is_superuser = True
+
+    @factory.post_generation
+    def staff_group(self, create: bool, extracted, **kwargs) -> None:
+        if create:
+            self.groups.add(staff_group_sync())
 
 
 class ClassroomFactory(DjangoModelFactory):
@@ -49,6 +55,11 @@ class ClassroomFactory(DjangoModelFactory):
             Enrollment.objects.create(classroom=self, student=student)
 
 
-def service_token(name: str | None = None) -> tuple[ServiceToken, str]:
-    """Create a service token; return it and its raw key."""
-    return service_token_create(name=name or f"svc-{ServiceToken.objects.count() + 1}")
+def user_token(user: User) -> str:
+    """Create an API token for `user`; return its key."""
+    return user_token_create(user=user)[1]
+
+
+def service_token(name: str | None = None, **options) -> tuple[ServiceToken, str]:
+    """Create a service token (every scope unless `scopes=` says otherwise); return it and its raw key."""
+    return service_token_create(name=name or f"svc-{ServiceToken.objects.count() + 1}", **options)

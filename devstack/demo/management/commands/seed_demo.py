@@ -5,13 +5,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from devstack.demo.content import DEMO_VIDEOS, seed_videos
 from vividly.accounts.models import Role, ServiceToken, User
-from vividly.accounts.services import enrollment_create, service_token_create, user_create
+from vividly.accounts.services import enrollment_create, service_token_create, user_create, user_token_create
 
-DEMO_PASSWORD = "vividly-demo"
+# Passes the password validators (length 12, not common, not like the usernames).
+DEMO_PASSWORD = "vividly-demo-2026"
 SERVICE_TOKEN_NAME = "demo-content-pipeline"
 USERS = [
     ("admin", Role.ADMIN),
@@ -37,10 +37,12 @@ class Command(BaseCommand):
             for username, role in USERS:
                 user = User.objects.filter(username=username).first()
                 if user is None:
-                    user, _ = user_create(
+                    user, tokens[username] = user_create(
                         username=username, role=role, email=f"{username}@example.edu", password=DEMO_PASSWORD
                     )
-                tokens[username] = Token.objects.get_or_create(user=user)[0].key
+                else:
+                    # Only digests are stored: a rerun hands out a fresh token.
+                    tokens[username] = user_token_create(user=user)[1]
             teacher = User.objects.get(username="ms_rivera")
             for student in ("alice", "bob"):
                 enrollment_create(teacher=teacher, student=User.objects.get(username=student), classroom_name=CLASSROOM)
