@@ -293,10 +293,6 @@ SCOPES = {
     ("delete", "internal/v1/privacy/users/{}"): "privacy",
     ("get", "internal/v1/privacy/access-log"): "privacy",
 }
-# Views of the other apps gain `required_scope` on their own branches (issue 10). Until they
-# are merged, a row whose view lacks the attribute is skipped, loudly. The lead removes this
-# escape at merge: from then on every row is checked.
-SCOPES_ARRIVE_WITH_OTHER_BRANCHES = True
 PATH_VALUES = ("00000000-0000-4000-8000-000000000000", "1", "nobody")
 
 
@@ -359,10 +355,8 @@ def assert_needs_exactly(method: str, route: str, scope: str) -> None:
 @pytest.mark.parametrize(("method", "route"), sorted(SCOPES))
 def test_each_internal_endpoint_needs_exactly_its_scope(world, method, route):
     view = internal_routes().get(route)
-    if view is None:
-        pytest.skip(f"{route} is not routed on this branch (its app's branch adds it)")
-    if not hasattr(view, "required_scope") and SCOPES_ARRIVE_WITH_OTHER_BRANCHES:
-        pytest.skip(f"LOUD: {view.__name__} declares no required_scope yet; its branch adds {SCOPES[method, route]!r}")
+    assert view is not None, f"{route} is not routed"
+    assert getattr(view, "required_scope", None) == SCOPES[method, route], view
     assert_needs_exactly(method, route, SCOPES[method, route])
 
 

@@ -78,11 +78,11 @@ def make_cast(stack, sendgrid, data_dir: Path):
     from vividly.accounts.models import User
     from vividly.accounts.services import enrollment_create, service_token_create, user_create
 
-    student, student_token = user_create(username="nia", role="student", email="nia@example.edu", password="demo")
+    student, student_token = user_create(username="nia", role="student", email="nia@example.edu", password="demo-story-2026")
     User.objects.filter(pk=student.pk).update(first_name="Nia")
-    teacher, teacher_token = user_create(username="ms_okafor", role="teacher", password="demo")
+    teacher, teacher_token = user_create(username="ms_okafor", role="teacher", password="demo-story-2026")
     enrollment_create(teacher=teacher, student=student, classroom_name="Physics 9B")
-    user_create(username="admin", role="admin", password="demo-admin")
+    user_create(username="admin", role="admin", password="demo-admin-story-2026")
     _, service_key = service_token_create(name="content-pipeline")
     return Cast(
         base_url=stack.url,
@@ -91,7 +91,7 @@ def make_cast(stack, sendgrid, data_dir: Path):
         teacher_token=teacher_token,
         service_key=service_key,
         staff_username="admin",
-        staff_password="demo-admin",
+        staff_password="demo-admin-story-2026",
         webhook_secret=WEBHOOK_SECRET,
         content_dir=data_dir / "content",
         sent_emails=lambda: sendgrid.payloads,
