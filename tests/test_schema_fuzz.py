@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
-from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
+from delivery_app.models import RequestStatus
+from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content, unstored_content
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.conftest import send
 from vividly.accounts.tests.factories import service_token
@@ -63,6 +64,8 @@ def seeded(school):
     yield {
         "cache_key": content["cache_key"],
         "view_id": str(view.pk),
+        # A pending request to cancel (DELETE /api/v1/content/requests/{request_id}).
+        "request_id": str(requested(school["student_a"], unstored_content(), status=RequestStatus.PENDING).pk),
         "duration_seconds": DURATION,
         "notification_id": str(send().pk),
         "username": school["student_a"].username,
@@ -81,7 +84,7 @@ def seeded(school):
 def aim_at_seeded_objects(case, seeded: dict) -> None:
     """Replace generated ids, credentials and template contexts with ones that exist."""
     path_parameters = case.path_parameters or {}
-    for name in ("cache_key", "notification_id"):
+    for name in ("cache_key", "notification_id", "request_id"):
         if name in path_parameters:
             path_parameters[name] = seeded[name]
     if case.path == "/internal/v1/cache/invalidate":
