@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cache_app.types import VIDEO_QUALITIES
@@ -103,17 +104,43 @@ class SignedUrlSerializer(serializers.Serializer):
     expires_in = serializers.IntegerField(help_text="Seconds left before the URL expires.")
 
 
-class BatchItemSerializer(AssetQuerySerializer):
-    # A malformed item fails the batch (the caller has a bug); a well-formed item naming an
-    # unknown type or quality, or content that is not there, fails alone, in its result.
-    cache_key = TextField()
+BATCH_ITEM_SCHEMA = {
+    "type": "object",
+    "required": ["cache_key"],
+    "properties": {
+        "cache_key": {"type": "string", "minLength": 1},
+        "type": {"type": "string", "description": f"One of {', '.join(ASSET_TYPES)}; default video."},
+        "quality": {
+            "type": "string",
+            "description": f"One of {', '.join(VIDEO_QUALITIES)} (video only); default 720p.",
+        },
+    },
+}
 
-    def validate(self, attrs: dict[str, Any]) -> WantedAsset:  # type: ignore[override]
-        return WantedAsset(attrs["cache_key"], choice_or_refusal(attrs))
+
+@extend_schema_field(BATCH_ITEM_SCHEMA)
+class BatchItemField(serializers.Field):
+    """One batch item, checked in one pass (a Serializer per item costs more than its URL).
+
+    A malformed item fails the batch (the caller has a bug); a well-formed item naming an
+    unknown type or quality, or content that is not there, fails alone, in its result.
+    """
+
+    default_error_messages = {"invalid": "Must be an object with a cache_key string (type, quality: strings)."}
+
+    def to_internal_value(self, data: Any) -> WantedAsset:
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("cache_key"), str)
+            or not data["cache_key"]
+            or any(field in data and not isinstance(data[field], str) for field in ("type", "quality"))
+        ):
+            self.fail("invalid")
+        return WantedAsset(data["cache_key"], choice_or_refusal(data))
 
 
 class BatchRequestSerializer(serializers.Serializer):
-    items = BatchItemSerializer(many=True, allow_empty=False, max_length=BATCH_LIMIT)
+    items = serializers.ListField(child=BatchItemField(), min_length=1, max_length=BATCH_LIMIT)
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -180,10 +207,23 @@ class AnalyticsSerializer(serializers.Serializer):
     dropoff = DropoffPointSerializer(many=True)
 
 
+def signed_url_body(url: AssetUrl) -> dict[str, Any]:
+    """Return the body SignedUrlSerializer documents (built directly: a batch holds up to
+    100, and a serializer instance per URL costs more than signing it)."""
+    return {
+        "cache_key": url.cache_key,
+        "type": url.type,
+        "quality": url.quality,
+        "url": url.url,
+        "expires_at": url.expires_at,
+        "expires_in": url.expires_in,
+    }
+
+
 def batch_result_body(result: AssetUrl | AssetRefused) -> dict[str, Any]:
     """Return one batch result: the single-URL body, or the item's error."""
     if isinstance(result, AssetUrl):
-        return SignedUrlSerializer(result).data
+        return signed_url_body(result)
     error: dict[str, Any] = {"code": result.error.code, "message": result.error.message}
     if result.error.details:
         error["details"] = result.error.details

@@ -91,7 +91,7 @@ class UrlView(PublicAPIView):
     def get(self, request: Request, cache_key: str) -> Response:
         choice = validated(s.AssetQuerySerializer, request.query_params)
         url = asset_urls.content_asset_url_sign(user=request.user, cache_key=cache_key, choice=choice)
-        return Response(s.SignedUrlSerializer(url).data)
+        return Response(s.signed_url_body(url))
 
 
 class BatchUrlsView(PublicAPIView):
