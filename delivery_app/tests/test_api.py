@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from delivery_app.generation import fallback_generation_failed
+from delivery_app.generation import generation_failed_signal
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
 from delivery_app.tests.factories import (
     VIDEO_BYTES,
@@ -350,7 +350,7 @@ def test_a_request_that_is_not_pending_cannot_be_cancelled(as_user, school):
 def test_failed_requests_show_their_error_code_in_the_list(as_user, school):
     content = unstored_content()
     requested(school["student_a"], content, status=RequestStatus.PENDING)
-    fallback_generation_failed.send(sender=None, cache_key=content["cache_key"], error_code="unsafe_topic")
+    generation_failed_signal().send(sender=None, cache_key=content["cache_key"], error_code="unsafe_topic")
     for viewer in ("student_a", "teacher_a"):
         [row] = as_user(school[viewer]).get("/api/v1/content/requests").json()["results"]
         assert (row["status"], row["error_code"]) == ("failed", "unsafe_topic")

@@ -3,10 +3,16 @@
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from delivery_app import services
-from delivery_app.generation import fallback_generation_failed, generation_demand_join, generation_demand_leave
+from delivery_app.generation import (
+    fallback_generation_failed,
+    generation_demand_join,
+    generation_demand_leave,
+    generation_failed_signal,
+)
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
 from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content, unstored_content
 from vividly.accounts.tests.factories import StudentFactory
@@ -95,7 +101,7 @@ def test_a_final_generation_failure_fails_the_keys_pending_requests_only():
     waiting = [requested(StudentFactory(), content, status=RequestStatus.PENDING) for _ in range(2)]
     already_ready = requested(StudentFactory(), content)
     elsewhere = requested(StudentFactory(), other, status=RequestStatus.PENDING)
-    fallback_generation_failed.send(sender=None, cache_key=content["cache_key"], error_code="unsafe_topic")
+    generation_failed_signal().send(sender=None, cache_key=content["cache_key"], error_code="unsafe_topic")
     for request in waiting:
         request.refresh_from_db()
         assert (request.status, request.error_code) == (RequestStatus.FAILED, "unsafe_topic")
@@ -103,9 +109,12 @@ def test_a_final_generation_failure_fails_the_keys_pending_requests_only():
     assert ContentRequest.objects.get(pk=elsewhere.pk).status == RequestStatus.PENDING
 
 
-def test_without_generation_app_the_demand_calls_do_nothing():
-    assert generation_demand_join(cache_key="k" * 64, topic_id="t", interest="i", style="s") is None
-    assert generation_demand_leave(cache_key="k" * 64) is None
+def test_without_generation_app_the_adapter_does_nothing_and_listens_to_its_own_signal(settings):
+    without = [app for app in settings.INSTALLED_APPS if app != "generation_app"]
+    with override_settings(INSTALLED_APPS=without):
+        assert generation_demand_join(cache_key="k" * 64, topic_id="t", interest="i", style="s") is None
+        assert generation_demand_leave(cache_key="k" * 64) is None
+        assert generation_failed_signal() is fallback_generation_failed
 
 
 # View sessions
