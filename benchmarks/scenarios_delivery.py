@@ -11,15 +11,14 @@ VIEWS = 200
 
 def delivery_scenarios(url: str) -> list[Scenario]:
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from cache_app.services import cache_entry_store
     from delivery_app.models import ContentRequest, RequestStatus, ViewSession
     from devstack.gcs_signing import throwaway_service_account
-    from vividly.accounts.tests.factories import StudentFactory
+    from vividly.accounts.tests.factories import StudentFactory, user_token
 
     student = StudentFactory(username="bench-viewer")
-    auth = {"Authorization": f"Token {Token.objects.create(user=student).key}"}
+    auth = {"Authorization": f"Token {user_token(student)}"}
     keys = []
     for index in range(CONTENTS):
         fields = {"topic_id": f"bench-delivery-{index}", "interest": "music", "style": "visual"}

@@ -40,6 +40,11 @@ def visible_views(*, user: User, cache_key: str) -> QuerySet:
     return ViewSession.objects.filter(cache_key=cache_key, user__in=teacher_student_ids(teacher=user))
 
 
+def video_viewer_ids(*, user: User, cache_key: str) -> set[int]:
+    """Return the ids of the students whose views of `cache_key` `user` may analyse."""
+    return set(visible_views(user=user, cache_key=cache_key).values_list("user_id", flat=True).distinct())
+
+
 def breakdown(views: QuerySet, field: str) -> dict[str, int]:
     rows = views.order_by().values_list(field).annotate(count=Count("id"))
     return dict(sorted(rows, key=lambda row: (-row[1], row[0])))

@@ -56,7 +56,7 @@ class ViewSession(models.Model):
     device_type = models.CharField(max_length=16, choices=DeviceType.choices, db_index=True)
     browser = models.CharField(max_length=64, db_index=True)
     os = models.CharField(max_length=64)
-    user_agent = models.CharField(max_length=512, blank=True)
+    # No raw User-Agent: the device type and browser and OS families above are all analytics needs.
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     last_event_at = models.DateTimeField()
     position_seconds = models.FloatField(default=0)

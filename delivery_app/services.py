@@ -40,10 +40,6 @@ class RequestNotPending(Conflict):
     default_message = "Only a pending request can be cancelled."
 
 
-# Defaults of the limits (settings override them): issue 10, resource exhaustion.
-DEFAULT_MAX_PENDING_REQUESTS_PER_STUDENT = 50
-DEFAULT_MAX_OPEN_VIEWS_PER_USER_AND_KEY = 20
-DEFAULT_OPEN_VIEW_WINDOW_SECONDS = 3600
 # Pending requests clear as content is generated, which takes minutes.
 PENDING_RETRY_AFTER_SECONDS = 60
 # A cancelled or failed request asked for again is opened again (same row, same id).
@@ -91,7 +87,7 @@ def request_open(*, user: User, cache_key: str, hit: bool, triple: dict[str, str
         return existing, False, False
     now = timezone.now()
     if not hit:
-        limit = getattr(settings, "MAX_PENDING_REQUESTS_PER_STUDENT", DEFAULT_MAX_PENDING_REQUESTS_PER_STUDENT)
+        limit = settings.MAX_PENDING_REQUESTS_PER_STUDENT
         if pending_request_count(user=user) >= limit:
             raise TooManyPendingRequests(retry_after=PENDING_RETRY_AFTER_SECONDS, details={"limit": limit})
     state = {
@@ -199,8 +195,8 @@ def view_start(
     now = now or timezone.now()
     document = content_document(user=user, cache_key=cache_key)
     open_views_check(user=user, cache_key=cache_key, now=now)
-    user_agent = user_agent_text(user_agent)
-    device = device_from_user_agent(user_agent)
+    # Only the parsed families are kept (privacy: a raw User-Agent identifies a child's device).
+    device = device_from_user_agent(user_agent_text(user_agent))
     return ViewSession.objects.create(
         user=user,
         cache_key=cache_key,
@@ -209,15 +205,14 @@ def view_start(
         device_type=device.device_type,
         browser=device.browser,
         os=device.os,
-        user_agent=user_agent,
         last_event_at=now,
     )
 
 
 def open_views_check(*, user: User, cache_key: str, now: datetime) -> None:
     """Raise TooManyOpenViews (Retry-After: until the oldest counted view leaves the window)."""
-    limit = getattr(settings, "MAX_OPEN_VIEWS_PER_USER_AND_KEY", DEFAULT_MAX_OPEN_VIEWS_PER_USER_AND_KEY)
-    window = timedelta(seconds=getattr(settings, "OPEN_VIEW_WINDOW_SECONDS", DEFAULT_OPEN_VIEW_WINDOW_SECONDS))
+    limit = settings.MAX_OPEN_VIEWS_PER_USER_AND_KEY
+    window = timedelta(seconds=settings.OPEN_VIEW_WINDOW_SECONDS)
     started = list(
         ViewSession.objects.filter(user=user, cache_key=cache_key, completed=False, started_at__gt=now - window)
         .order_by("started_at")

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from delivery_app import analytics, asset_urls, selectors, services
+from delivery_app.access_log import students_read
 from delivery_app.api import serializers as s
 from vividly.api.base import PublicAPIView
 from vividly.api.pagination import Pagination
@@ -43,6 +44,7 @@ class RequestsView(PublicAPIView):
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.content_requests_for(user=request.user), request, view=self)
+        students_read(actor=request.user, student_ids={row.user_id for row in page}, action="progress")
         return paginator.get_paginated_response(s.ContentRequestSerializer(page, many=True).data)
 
     @extend_schema(
@@ -165,4 +167,7 @@ class AnalyticsView(PublicAPIView):
         "students' views; staff all.",
     )
     def get(self, request: Request, cache_key: str) -> Response:
-        return Response(s.AnalyticsSerializer(analytics.video_analytics(user=request.user, cache_key=cache_key)).data)
+        numbers = analytics.video_analytics(user=request.user, cache_key=cache_key)
+        viewers = analytics.video_viewer_ids(user=request.user, cache_key=cache_key)
+        students_read(actor=request.user, student_ids=viewers, action="analytics")
+        return Response(s.AnalyticsSerializer(numbers).data)
