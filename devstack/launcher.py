@@ -90,6 +90,9 @@ def manage(*args: str, env: dict[str, str], quiet: bool = False) -> None:
 
 def main() -> None:
     env = dict(os.environ)
+    bind = env.get("VIVIDLY_BIND", "127.0.0.1:8000")
+    # Local signed links, upload URLs and the printed curls point at the service as bound.
+    env.setdefault("PUBLIC_BASE_URL", f"http://{bind.replace('127.0.0.1', 'localhost')}")
     env.setdefault("DJANGO_SETTINGS_MODULE", "vividly.settings.local")
     data_dir = Path(env.get("VIVIDLY_DATA_DIR", BASE_DIR / "var")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -120,7 +123,6 @@ def main() -> None:
         if not credentials.exists():
             # Quiet: the credentials it writes are printed below, on every start.
             manage("seed_demo", "--output", str(credentials), env=env, quiet=True)
-        bind = env.get("VIVIDLY_BIND", "127.0.0.1:8000")
         children.append(
             subprocess.Popen(
                 [
