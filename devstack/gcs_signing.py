@@ -28,17 +28,22 @@ def throwaway_service_account() -> tuple[service_account.Credentials, rsa.RSAPub
     return service_account.Credentials.from_service_account_info(info), private_key.public_key(), info
 
 
-def v4_signature_is_valid(url: str, public_key: rsa.RSAPublicKey, method: str = "GET") -> bool:
-    """Rebuild the V4 canonical request from `url` and verify its signature with `public_key`."""
+def v4_signature_is_valid(
+    url: str, public_key: rsa.RSAPublicKey, method: str = "GET", headers: dict[str, str] | None = None
+) -> bool:
+    """Rebuild the V4 canonical request from `url` (and the `headers` a client sends with it) and
+    verify its signature with `public_key`; a signed header the client does not send fails."""
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    params = dict(query)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
     signature = params.pop("X-Goog-Signature", None)
-    if signature is None or params.get("X-Goog-SignedHeaders") != "host":
+    sent = {"host": parts.netloc, **{name.lower(): value for name, value in (headers or {}).items()}}
+    signed_names = params.get("X-Goog-SignedHeaders", "").split(";")
+    if signature is None or any(name not in sent for name in signed_names):
         return False
     canonical_query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in sorted(params.items()))
+    canonical_headers = "".join(f"{name}:{sent[name]}\n" for name in signed_names)
     canonical_request = "\n".join(
-        [method, parts.path, canonical_query, f"host:{parts.netloc}\n", "host", "UNSIGNED-PAYLOAD"]
+        [method, parts.path, canonical_query, canonical_headers, ";".join(signed_names), "UNSIGNED-PAYLOAD"]
     )
     scope = params["X-Goog-Credential"].split("/", 1)[1]
     string_to_sign = "\n".join(

@@ -1,17 +1,13 @@
 """Upload URLs: the local signed PUT end to end, and GCS V4 signed PUTs verified offline."""
 
-import hashlib
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from django.core.files.storage import storages
 from django.utils import timezone
 
-from devstack.gcs_signing import throwaway_service_account
+from devstack.gcs_signing import throwaway_service_account, v4_signature_is_valid
 from generation_app import uploads
 from generation_app.errors import LeaseLost
 from generation_app.services import generation_job_heartbeat, generation_jobs_claim
@@ -148,31 +144,6 @@ def gcs_content(settings):
     return public_key
 
 
-def v4_put_is_valid(url: str, public_key, headers: dict[str, str], method: str = "PUT") -> bool:
-    """Verify a V4 signature whose signed headers include more than `host` (here: content-type)."""
-    parts = urlsplit(url)
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    signature = params.pop("X-Goog-Signature", None)
-    sent = {"host": parts.netloc, **{name.lower(): value for name, value in headers.items()}}
-    signed_names = params.get("X-Goog-SignedHeaders", "").split(";")
-    if signature is None or any(name not in sent for name in signed_names):
-        return False
-    canonical_query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in sorted(params.items()))
-    canonical_headers = "".join(f"{name}:{sent[name]}\n" for name in signed_names)
-    canonical_request = "\n".join(
-        [method, parts.path, canonical_query, canonical_headers, ";".join(signed_names), "UNSIGNED-PAYLOAD"]
-    )
-    scope = params["X-Goog-Credential"].split("/", 1)[1]
-    string_to_sign = "\n".join(
-        ["GOOG4-RSA-SHA256", params["X-Goog-Date"], scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
-    )
-    try:
-        public_key.verify(bytes.fromhex(signature), string_to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
 def test_with_a_bucket_each_artifact_gets_a_gcs_v4_signed_put_bound_to_its_type(gcs_content, settings, monkeypatch):
     import socket
 
@@ -190,10 +161,10 @@ def test_with_a_bucket_each_artifact_gets_a_gcs_v4_signed_put_bound_to_its_type(
     assert query["X-Goog-SignedHeaders"] == "content-type;host"
     assert query["X-Goog-Expires"] == "1200"
     assert abs(video.expires_at - datetime.now(UTC) - timedelta(seconds=1200)) < timedelta(seconds=5)
-    assert v4_put_is_valid(video.url, gcs_content, video.headers)
-    assert v4_put_is_valid(script.url, gcs_content, {"Content-Type": "text/plain"})
+    assert v4_signature_is_valid(video.url, gcs_content, "PUT", video.headers)
+    assert v4_signature_is_valid(script.url, gcs_content, "PUT", {"Content-Type": "text/plain"})
     # The signature binds method, type and path: a GET, another type or another blob is refused.
-    assert not v4_put_is_valid(video.url, gcs_content, video.headers, method="GET")
-    assert not v4_put_is_valid(video.url, gcs_content, {"Content-Type": "text/html"})
-    assert not v4_put_is_valid(video.url.replace("720p.mp4", "evil.mp4"), gcs_content, video.headers)
-    assert not v4_put_is_valid(video.url, throwaway_service_account()[1], video.headers)
+    assert not v4_signature_is_valid(video.url, gcs_content, "GET", video.headers)
+    assert not v4_signature_is_valid(video.url, gcs_content, "PUT", {"Content-Type": "text/html"})
+    assert not v4_signature_is_valid(video.url.replace("720p.mp4", "evil.mp4"), gcs_content, "PUT", video.headers)
+    assert not v4_signature_is_valid(video.url, throwaway_service_account()[1], "PUT", video.headers)
