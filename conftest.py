@@ -108,6 +108,27 @@ def gcs_cold_tier(gcs_emulator, settings):
 
 
 @pytest.fixture
+def gcs_content(settings):
+    """Sign content URLs as GCS V4 with a throwaway service-account key (no network needed); return its public key."""
+    from devstack.gcs_signing import throwaway_service_account
+
+    credentials, public_key, _ = throwaway_service_account()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "content": {
+            "BACKEND": "vividly.storage.BoundedGoogleCloudStorage",
+            "OPTIONS": {
+                "bucket_name": "vividly-content",
+                "credentials": credentials,
+                "project_id": "p",
+                "expiration": 900,
+            },
+        },
+    }
+    return public_key
+
+
+@pytest.fixture
 def local_cold_tier(settings, tmp_path):
     """Point the cold tier at a fresh local folder."""
     settings.STORAGES = {

@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from cache_app.tiers import cold_tier, hot_tier
 from delivery_app.signing import LocalSigner
 from delivery_app.tests.factories import VIDEO_BYTES, requested, stored_content
-from devstack.gcs_signing import throwaway_service_account, v4_signature_is_valid
+from devstack.gcs_signing import v4_signature_is_valid
 
 pytestmark = pytest.mark.django_db
 
@@ -170,17 +170,9 @@ def requested_video(school) -> dict:
 
 
 @pytest.fixture
-def gcs_content(settings, requested_video):
-    """From here on, sign content URLs as GCS V4 with a throwaway key (no network needed)."""
-    credentials, public_key, _ = throwaway_service_account()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "content": {
-            "BACKEND": "vividly.storage.BoundedGoogleCloudStorage",
-            "OPTIONS": {"bucket_name": "vividly-content", "credentials": credentials, "project_id": "p"},
-        },
-    }
-    return public_key
+def gcs_content(requested_video, gcs_content):
+    """From here on (after the video was requested), sign content URLs as GCS V4 (the root fixture)."""
+    return gcs_content
 
 
 def test_gcs_links_from_the_api_are_for_get_only_and_expire_as_announced(

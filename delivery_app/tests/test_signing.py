@@ -3,29 +3,10 @@
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-import pytest
 from django.core.files.storage import storages
 
 from delivery_app.signing import GcsSigner, LocalSigner, signer
 from devstack.gcs_signing import throwaway_service_account, v4_signature_is_valid
-
-
-@pytest.fixture
-def gcs_content(settings):
-    credentials, public_key, _ = throwaway_service_account()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "content": {
-            "BACKEND": "vividly.storage.BoundedGoogleCloudStorage",
-            "OPTIONS": {
-                "bucket_name": "vividly-content",
-                "credentials": credentials,
-                "project_id": "p",
-                "expiration": 900,
-            },
-        },
-    }
-    return public_key
 
 
 def replace_query(url: str, **changes: str) -> str:

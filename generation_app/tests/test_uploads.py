@@ -131,19 +131,6 @@ def test_signing_needs_the_live_lease():
 # --- GCS -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def gcs_content(settings):
-    credentials, public_key, _ = throwaway_service_account()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "content": {
-            "BACKEND": "vividly.storage.BoundedGoogleCloudStorage",
-            "OPTIONS": {"bucket_name": "vividly-content", "credentials": credentials, "project_id": "p"},
-        },
-    }
-    return public_key
-
-
 def test_with_a_bucket_each_artifact_gets_a_gcs_v4_signed_put_bound_to_its_type(gcs_content, settings, monkeypatch):
     import socket
 
