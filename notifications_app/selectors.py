@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from notifications_app.privacy import suppressed_forms
 from notifications_app.queueing import sending_lease_seconds
 from vividly.errors import NotFound
 
@@ -22,13 +23,12 @@ def notification_get(*, notification_id: uuid.UUID) -> Notification:
 
 
 def address_is_suppressed(address: str) -> bool:
-    """Return True when `address` must never be sent to again (it hard bounced)."""
-    return Suppression.objects.filter(address=address.lower()).exists()
+    """Return True when `address` must never be sent to again (it hard bounced).
 
-
-def with_suppression_flag(notifications: QuerySet[Notification]) -> QuerySet[Notification]:
-    """Annotate each notification with `suppressed`: is its address on the suppression list?"""
-    return notifications.annotate(suppressed=Exists(Suppression.objects.filter(address=Lower(OuterRef("to")))))
+    An erased owner's suppression holds only the keyed hash of the address, which SQL
+    cannot compute: both forms are computed here and looked up by equality.
+    """
+    return Suppression.objects.filter(address__in=suppressed_forms(address)).exists()
 
 
 def with_event_flag(notifications: QuerySet[Notification]) -> QuerySet[Notification]:

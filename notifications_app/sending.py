@@ -28,7 +28,7 @@ from notifications_app.models import DeliveryAttempt, Notification, Outcome, Sta
 from notifications_app.queueing import enqueue_delivery_in
 from notifications_app.rate_limits import send_slot_take
 from notifications_app.rendering import RenderedEmail, render_email
-from notifications_app.selectors import with_suppression_flag
+from notifications_app.selectors import address_is_suppressed
 from vividly.process_state import process_wide
 
 logger = logging.getLogger("vividly.notifications")
@@ -59,9 +59,9 @@ def notification_deliver(*, notification_id: str) -> str:
     if not claimed:
         # Sent, finished, claimed by another job, or not due yet (its own job is scheduled).
         return "not_claimed"
-    notification = with_suppression_flag(Notification.objects).get(pk=notification_id)
+    notification = Notification.objects.get(pk=notification_id)
 
-    if notification.suppressed:
+    if address_is_suppressed(notification.to):
         finish(notification, Status.SUPPRESSED, error="Not sent: this address is suppressed (it bounced).")
         return "suppressed"
 

@@ -6,15 +6,19 @@ import email.policy
 import time
 
 import pytest
+from django.test import Client
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from devstack.sendgrid import Reply
+from devstack.sendgrid_webhook import post, sg_event
 from devstack.workers import drain
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status, Suppression
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.support import send
+from vividly.accounts.tests.factories import StudentFactory
+from vividly.privacy.services import user_erase
 from vividly.redis_guard import client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -181,6 +185,24 @@ def test_a_suppressed_address_is_accepted_but_never_sent(sendgrid, service_clien
     status = service_client.get(f"/internal/v1/notifications/{suppressed.pk}/status").json()["status"]
     assert status == "suppressed"
     assert [p["personalizations"][0]["to"][0]["email"] for p in sendgrid.payloads] == ["ok@example.edu"]
+
+
+@pytest.mark.usefixtures("webhook_secret")
+def test_a_bounced_address_stays_suppressed_after_its_owner_is_erased(sendgrid):
+    student = StudentFactory(email="gone@example.edu")
+    bounced = send(to="gone@example.edu")
+    drain()
+    bounced.refresh_from_db()
+    post(Client(), [sg_event(bounced, "bounce", type="bounce", status="5.1.1", reason="550 5.1.1 unknown user")])
+    user_erase(username=student.username, actor=None)
+    assert "gone@example.edu" not in Suppression.objects.get().address
+
+    again = send(to="Gone@Example.edu")
+    drain()
+
+    again.refresh_from_db()
+    assert again.status == Status.SUPPRESSED and again.attempts == 0
+    assert len(sendgrid.payloads) == 1  # the first email only
 
 
 def test_a_duplicate_job_sends_nothing_more(sendgrid):
