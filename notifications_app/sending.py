@@ -15,6 +15,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from anymail.exceptions import AnymailError, AnymailRequestsAPIError
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
+from notifications_app.privacy import REDACTED_STATUSES, context_redacted
 from notifications_app.queueing import enqueue_delivery_in
 from notifications_app.rate_limits import send_slot_take
 from notifications_app.rendering import RenderedEmail, render_email
@@ -236,7 +238,12 @@ def reschedule(notification: Notification, delay: float) -> None:
 
 
 def finish(notification: Notification, status: str, *, error: str) -> None:
-    """End a claimed row without a provider call (suppressed, or cannot be rendered)."""
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-        status=status, status_changed_at=timezone.now(), last_error=error, next_attempt_at=None
-    )
+    """End a claimed row without a provider call (suppressed, or cannot be rendered).
+
+    A final row loses its names and links in the same UPDATE (a failed one keeps them: an
+    operator may resend it).
+    """
+    changes: dict[str, Any] = {"status": status, "status_changed_at": timezone.now(), "last_error": error}
+    if status in REDACTED_STATUSES:
+        changes["context"] = context_redacted(notification.context)
+    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(**changes, next_attempt_at=None)

@@ -169,6 +169,19 @@ def test_an_address_suppressed_after_queueing_is_not_sent(sendgrid):
     assert sendgrid.payloads == []
 
 
+def test_a_suppressed_email_loses_its_names_and_links_a_failed_one_keeps_them(sendgrid):
+    Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
+    context = {**TEMPLATES["content_ready"].sample, "content_title": "Newton's laws"}
+    suppressed = send("content_ready", to="gone@example.edu", context=context)
+    unrenderable = send("content_ready", to="ok@example.edu", context=context)
+    Notification.objects.filter(pk=unrenderable.pk).update(context={"student_name": "Maya"})
+    drain()
+    suppressed.refresh_from_db()
+    unrenderable.refresh_from_db()
+    assert suppressed.status == Status.SUPPRESSED and suppressed.context == {"content_title": "Newton's laws"}
+    assert unrenderable.status == Status.FAILED and unrenderable.context == {"student_name": "Maya"}
+
+
 def test_a_suppressed_address_is_accepted_but_never_sent(sendgrid, service_client):
     Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
     sample = TEMPLATES["welcome_student"].sample
