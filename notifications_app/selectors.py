@@ -1,8 +1,9 @@
-"""Read notifications (one with its provider events, the stuck ones) and the suppression list."""
+"""Read notifications (one with its provider events, the stuck ones), the suppression list, staff addresses."""
 
 import uuid
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
@@ -29,6 +30,11 @@ def address_is_suppressed(address: str) -> bool:
     cannot compute: both forms are computed here and looked up by equality.
     """
     return Suppression.objects.filter(address__in=suppressed_forms(address)).exists()
+
+
+def address_is_staff(address: str) -> bool:
+    """Return True when `address` belongs to an active staff user."""
+    return get_user_model().objects.filter(email__iexact=address, is_staff=True, is_active=True).exists()
 
 
 def with_event_flag(notifications: QuerySet[Notification]) -> QuerySet[Notification]:

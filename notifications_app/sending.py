@@ -30,7 +30,7 @@ from notifications_app.privacy import REDACTED_STATUSES, context_redacted
 from notifications_app.queueing import enqueue_delivery_in
 from notifications_app.rate_limits import send_slot_take
 from notifications_app.rendering import RenderedEmail, render_email
-from notifications_app.selectors import address_is_suppressed
+from notifications_app.selectors import address_is_staff, address_is_suppressed
 from vividly.process_state import process_wide
 
 logger = logging.getLogger("vividly.notifications")
@@ -117,7 +117,14 @@ def build_message(notification: Notification, rendered: RenderedEmail) -> EmailM
     # notification even when the worker died before recording the provider's message id.
     message.metadata = {"notification_id": str(notification.pk)}
     message.tags = [notification.template]
+    # No tracking pixel and no rewritten links (PRIVACY.md): a student's reading is not recorded.
+    message.track_opens = message.track_clicks = tracking_allowed(notification.to)
     return message
+
+
+def tracking_allowed(address: str) -> bool:
+    """Return whether an email to `address` may be tracked: only a staff recipient's, only when configured."""
+    return settings.EMAIL_TRACKING_FOR_STAFF and address_is_staff(address)
 
 
 @process_wide("EMAIL_BACKEND", "ANYMAIL")

@@ -17,7 +17,7 @@ from notifications_app.models import DeliveryAttempt, Notification, Outcome, Sta
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.support import send
-from vividly.accounts.tests.factories import StudentFactory
+from vividly.accounts.tests.factories import StaffFactory, StudentFactory
 from vividly.privacy.services import user_erase
 from vividly.redis_guard import client
 
@@ -61,6 +61,34 @@ def test_a_send_reaches_sendgrid_with_both_bodies_and_our_ids(sendgrid):
     attempt = DeliveryAttempt.objects.get(notification=notification)
     assert (attempt.outcome, attempt.http_status, attempt.provider_message_id) == (Outcome.SENT, 202, anymail_id)
     assert attempt.duration_ms is not None and attempt.finished_at is not None
+
+
+def tracking(payload: dict) -> tuple[bool, bool]:
+    """Return (open tracking, click tracking) as SendGrid was told them."""
+    told = payload["tracking_settings"]
+    return told["open_tracking"]["enable"], told["click_tracking"]["enable"]
+
+
+def test_open_and_click_tracking_are_off_for_every_email(sendgrid):
+    StaffFactory(email="ops@example.edu")
+    send("content_ready", to="maya@example.edu")
+    send("content_ready", to="ops@example.edu")
+    drain()
+    assert [tracking(payload) for payload in sendgrid.payloads] == [(False, False), (False, False)]
+    assert all(
+        set(payload["tracking_settings"]) == {"open_tracking", "click_tracking"} for payload in sendgrid.payloads
+    )
+
+
+def test_a_setting_turns_tracking_on_for_staff_recipients_only(sendgrid, settings):
+    settings.EMAIL_TRACKING_FOR_STAFF = True
+    StaffFactory(email="ops@example.edu")
+    StudentFactory(email="maya@example.edu")
+    send("content_ready", to="maya@example.edu")
+    send("content_ready", to="Ops@Example.edu")
+    drain()
+    by_address = {p["personalizations"][0]["to"][0]["email"]: tracking(p) for p in sendgrid.payloads}
+    assert by_address == {"maya@example.edu": (False, False), "Ops@Example.edu": (True, True)}
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))

@@ -374,3 +374,6 @@ LOGGING = {
         "rq.worker": {"level": "INFO"},
     },
 }
+# --- Email tracking (notifications_app; PRIVACY.md) --------------------------------------
+# Open and click tracking are off for every email; True turns them on for staff recipients only.
+EMAIL_TRACKING_FOR_STAFF = env.bool("EMAIL_TRACKING_FOR_STAFF", default=False)
