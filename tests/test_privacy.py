@@ -105,9 +105,11 @@ def test_the_export_holds_every_row_about_her_in_the_documented_layout(zoe, as_u
         "view_sessions",
         "notifications",
         "suppressions",
+        "cache_entries",
         "preferences",
         "access_log",
     }
+    assert export["cache_entries"] == []  # a student stores no content
     assert export["user"]["username"] == "zoe-quill" and export["user"]["email"] == EMAIL
     assert export["user"]["first_name"] == "Zoe" and "password" not in export["user"]
     assert [row["classroom_id"] for row in export["enrolments"]] == [zoe["classroom"].pk]
