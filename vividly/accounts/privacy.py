@@ -1,6 +1,7 @@
 """What identity holds about a user, for the privacy registry: classrooms, enrolments, sessions, logs, login limits."""
 
 import re
+from datetime import datetime
 from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -15,6 +16,7 @@ from vividly.accounts.login_limits import _limits as login_limits
 from vividly.accounts.models import Classroom, Enrollment, User
 from vividly.privacy import registry
 from vividly.privacy.redis_keys import glob_escape, redis_keys_delete
+from vividly.privacy.retention import cutoff, purge_in_batches
 from vividly.privacy.rows import model_rows
 
 # The limits library's keys in the "state" Redis: `<prefix>:LIMITER/<namespace>/<identifier>/
@@ -75,11 +77,23 @@ def admin_log_erase(user: User) -> int:
     return deleted
 
 
+# django-axes' records of logins: each holds the username tried, the IP address and the raw User-Agent.
+LOGIN_RECORDS = (AccessAttempt, AccessFailureLog, AccessLog)
+
+
 def login_records_erase(user: User) -> int:
     """Delete django-axes' records of logins under their username (attempts, failures, admin logins)."""
+    return sum(model.objects.filter(username=user.username).delete()[0] for model in LOGIN_RECORDS)
+
+
+def login_records_purge(now: datetime, dry_run: bool) -> int:
+    """Delete login records older than RETENTION_LOGIN_RECORD_DAYS (axes keeps them forever by itself)."""
+    expired_before = cutoff(now, "RETENTION_LOGIN_RECORD_DAYS")
     return sum(
-        model.objects.filter(username=user.username).delete()[0]
-        for model in (AccessAttempt, AccessFailureLog, AccessLog)
+        purge_in_batches(
+            model.objects.filter(attempt_time__lt=expired_before), dry_run=dry_run, order_by="attempt_time"
+        )
+        for model in LOGIN_RECORDS
     )
 
 
@@ -100,5 +114,5 @@ registry.register("enrolments", export=enrolments_export, erase=enrolments_erase
 registry.register("classrooms", export=classrooms_export, erase=classrooms_erase)
 registry.register("sessions", erase=sessions_erase)
 registry.register("admin_log", erase=admin_log_erase)
-registry.register("login_records", erase=login_records_erase)
+registry.register("login_records", erase=login_records_erase, purge=login_records_purge)
 registry.register("throttles", erase=throttles_erase)

@@ -1,18 +1,24 @@
 """Identity's part of an erasure: admin sessions, admin history naming the user, throttle and login-limit keys."""
 
+from datetime import timedelta
+
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
+from django.utils import timezone
 from limits import RateLimitItemPerSecond
 
 from vividly.accounts.login_limits import login_failure_record, state_rate_limiter
 from vividly.accounts.models import Classroom, User
 from vividly.accounts.tests.factories import ClassroomFactory, StaffFactory, StudentFactory
-from vividly.privacy.services import user_erase
+from vividly.privacy.services import expired_data_purge, user_erase
 from vividly.redis_guard import client
 
 pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
 
 
 def log_change(*, by: User, obj, repr_: str) -> LogEntry:
@@ -76,3 +82,25 @@ def test_their_api_throttle_window_and_their_usernames_failed_logins_go():
     assert any(b"/api/user:kimberly/" in key for key in kept)
     # Kimberly's failed login and both addresses' counts stay: only kim's username count went.
     assert sum(b"/username/" in key for key in kept) == 1 and sum(b"/address/" in key for key in kept) == 2
+
+
+def login_record(model, *, username: str, days_ago: int):
+    extra = {"failures_since_start": 1} if model is AccessAttempt else {}
+    record = model.objects.create(username=username, ip_address="192.0.2.7", user_agent="Mozilla/5.0 (X11)", **extra)
+    model.objects.filter(pk=record.pk).update(attempt_time=NOW - timedelta(days=days_ago))
+    return record
+
+
+def test_login_records_go_with_the_user_and_after_thirty_days():
+    StudentFactory(username="kim")
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        login_record(model, username="kim", days_ago=1)
+        login_record(model, username=f"old-{model.__name__}", days_ago=31)
+        login_record(model, username=f"new-{model.__name__}", days_ago=29)
+
+    assert user_erase(username="kim", actor=None)["login_records"] == 3
+    assert expired_data_purge(now=NOW, dry_run=True).counts["login_records"] == 3
+    assert expired_data_purge(now=NOW).counts["login_records"] == 3
+
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        assert list(model.objects.values_list("username", flat=True)) == [f"new-{model.__name__}"]
