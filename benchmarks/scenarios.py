@@ -47,6 +47,7 @@ def build_scenarios(url: str) -> list[Scenario]:
     """Return every scenario, baseline first."""
     from benchmarks.scenarios_cache import cache_scenarios
     from benchmarks.scenarios_delivery import delivery_scenarios
+    from benchmarks.scenarios_generation import generation_scenarios
     from benchmarks.scenarios_notifications import notification_scenarios
     from vividly.accounts.services import service_token_create
 
@@ -56,4 +57,5 @@ def build_scenarios(url: str) -> list[Scenario]:
         *cache_scenarios(url, service_key),
         *notification_scenarios(url),
         *delivery_scenarios(url),
+        *generation_scenarios(url),
     ]

@@ -7,19 +7,20 @@ from benchmarks.scenarios import Scenario, ratio_at_least
 
 CONTENTS = 60
 VIEWS = 200
+# Enough students that none meets the per-user throttle or the pending cap during a run.
+MISS_STUDENTS = 400
 
 
 def delivery_scenarios(url: str) -> list[Scenario]:
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from cache_app.services import cache_entry_store
     from delivery_app.models import ContentRequest, RequestStatus, ViewSession
     from devstack.gcs_signing import throwaway_service_account
-    from vividly.accounts.tests.factories import StudentFactory
+    from vividly.accounts.tests.factories import StudentFactory, user_token
 
     student = StudentFactory(username="bench-viewer")
-    auth = {"Authorization": f"Token {Token.objects.create(user=student).key}"}
+    auth = {"Authorization": f"Token {user_token(student)}"}
     keys = []
     for index in range(CONTENTS):
         fields = {"topic_id": f"bench-delivery-{index}", "interest": "music", "style": "visual"}
@@ -65,7 +66,36 @@ request = function()
   return wrk.format("POST", "/api/v1/content/" .. view_keys[index] .. "/progress", nil, body)
 end
 """
+    # A miss opens a pending request and its generation job: every request a new triple,
+    # spread over a school's students (each within the per-user throttle and the pending cap).
+    tokens = ",".join(f'"{user_token(StudentFactory(username=f"bench-asker-{n}"))}"' for n in range(MISS_STUDENTS))
+    miss_lua = f"""
+local tokens = {{{tokens}}}
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local counter = 0
+local run = tostring(os.time())
+request = function()
+  counter = counter + 1
+  local topic = "bench-miss-" .. run .. "-" .. tid .. "-" .. counter
+  local body = '{{"topic_id": "' .. topic .. '", "interest": "music", "style": "visual"}}'
+  wrk.headers["Authorization"] = "Token " .. tokens[(counter % #tokens) + 1]
+  return wrk.format("POST", "/api/v1/content/requests", nil, body)
+end
+"""
     return [
+        Scenario(
+            "content request, miss (opens a generation job)",
+            "/api/v1/content/requests",
+            "POST",
+            body="{}",
+            lua=miss_lua,
+            target=">=0.15x",
+            check=ratio_at_least(0.15),
+        ),
         Scenario(
             "signed URL, local signer",
             single,

@@ -44,18 +44,3 @@ def hot_holds(cache_key: str) -> bool:
 def cache_stats() -> dict[str, Any]:
     """Return the shared statistics (counters, hit rate, latency percentiles)."""
     return stats.snapshot()
-
-
-def __getattr__(name: str) -> Any:
-    # Transitional, for the merge only: delivery_app (on its own branch) is moving from these
-    # two old names to services.cache_entry_fetch / cache_entries_fetch. Delete this function
-    # once it has (they are writes, and a selector must not import services).
-    if name in ("cache_lookup", "cache_entries_get"):
-        from cache_app import services
-
-        if name == "cache_entries_get":
-            return services.cache_entries_fetch
-        return lambda *, topic_id, interest, style: services.cache_entry_fetch(
-            cache_key=cache_key_for(topic_id=topic_id, interest=interest, style=style)
-        )
-    raise AttributeError(name)

@@ -1,6 +1,6 @@
-"""What other apps may know of the cache: its key, asset vocabulary, lookup result and errors.
+"""What other apps may know of the cache: its key, asset vocabulary, metadata rules, lookup result and errors.
 
-delivery_app imports cache_app only through this module, `selectors`, `services` and
+delivery_app and generation_app import cache_app only through this module, `selectors`, `services` and
 `signals` (checked by `lint-imports`, see .importlinter).
 """
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from cache_app.asset_types import ASSET_CONTENT_TYPES, asset_content_type
 from cache_app.keys import cache_key_for, is_cache_key
-from cache_app.metadata import VIDEO_QUALITIES, blob_name_errors
+from cache_app.metadata import VIDEO_QUALITIES, blob_name_errors, metadata_validate
 from cache_app.tiers import ColdTierUnavailable
 
 
@@ -36,4 +36,5 @@ __all__ = [
     "blob_name_errors",
     "cache_key_for",
     "is_cache_key",
+    "metadata_validate",
 ]

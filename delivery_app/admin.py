@@ -20,7 +20,7 @@ def analytics_link(cache_key: str) -> str:
 
 @admin.register(ContentRequest)
 class ContentRequestAdmin(admin.ModelAdmin):
-    list_display = ("user", "topic_id", "interest", "style", "status", "created_at", "ready_at", "video")
+    list_display = ("user", "topic_id", "interest", "style", "status", "error_code", "created_at", "ready_at", "video")
     list_filter = ("status", "created_at", "style")
     search_fields = ("user__username", "topic_id", "interest", "cache_key")
     date_hierarchy = "created_at"
@@ -91,6 +91,7 @@ class ViewSessionAdmin(admin.ModelAdmin):
             "error": error,
             "chart": dropoff_chart(numbers["dropoff"]) if numbers else None,
             "completion_percent": round(100 * numbers["completion_rate"], 1) if numbers else None,
+            "verified_completion_percent": round(100 * numbers["verified_completion_rate"], 1) if numbers else None,
         }
         return TemplateResponse(request, "admin/delivery_app/analytics.html", context)
 

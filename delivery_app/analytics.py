@@ -1,18 +1,25 @@
-"""Analytics per video (selectors): views, viewers, watch time, completion, devices, drop-off."""
+"""Analytics per video (selectors): views, viewers, watch time, completion, devices, drop-off.
+
+Whether content a staff user names exists is asked of the cache's fetch door, whose
+read-through may warm the cache's own hot tier; delivery writes nothing here.
+"""
 
 from typing import Any
 
 from django.db.models import Avg, Count, F, Q, QuerySet
 
-from cache_app.keys import is_cache_key
-from cache_app.selectors import cache_entries_get
+from cache_app.services import cache_entries_fetch
+from cache_app.types import is_cache_key
 from delivery_app.models import ViewSession
-from delivery_app.selectors import NOT_VISIBLE, visible_cache_keys
+from delivery_app.selectors import NOT_VISIBLE, content_access
 from vividly.accounts.models import Role, User
 from vividly.accounts.selectors import teacher_student_ids
 from vividly.errors import Forbidden, NotFound
 
 TENTHS = range(11)
+# `complete` is the client's word; a view counts as verified complete when its watched
+# time or its furthest position reached this share of the duration.
+VERIFIED_SHARE = 0.9
 
 
 def visible_views(*, user: User, cache_key: str) -> QuerySet:
@@ -22,15 +29,20 @@ def visible_views(*, user: User, cache_key: str) -> QuerySet:
             raise NotFound(NOT_VISIBLE)
         views = ViewSession.objects.filter(cache_key=cache_key)
         if not views.exists():
-            found, unavailable = cache_entries_get(cache_keys=[cache_key])
+            found, unavailable = cache_entries_fetch(cache_keys=[cache_key])
             if cache_key not in found and cache_key not in unavailable:
                 raise NotFound(NOT_VISIBLE)
         return views
     if user.role != Role.TEACHER:
         raise Forbidden("Only teachers and staff see analytics.")
-    if cache_key not in visible_cache_keys(user=user, cache_keys=[cache_key]):
+    if cache_key not in content_access(user=user, cache_keys=[cache_key]).visible:
         raise NotFound(NOT_VISIBLE)
     return ViewSession.objects.filter(cache_key=cache_key, user__in=teacher_student_ids(teacher=user))
+
+
+def video_viewer_ids(*, user: User, cache_key: str) -> set[int]:
+    """Return the ids of the students whose views of `cache_key` `user` may analyse."""
+    return set(visible_views(user=user, cache_key=cache_key).values_list("user_id", flat=True).distinct())
 
 
 def breakdown(views: QuerySet, field: str) -> dict[str, int]:
@@ -53,6 +65,11 @@ def video_analytics(*, user: User, cache_key: str) -> dict[str, Any]:
         unique_viewers=Count("user", distinct=True),
         avg_watch_seconds=Avg("watched_seconds"),
         completed_views=Count("id", filter=Q(completed=True)),
+        verified_views=Count(
+            "id",
+            filter=Q(watched_seconds__gte=F("duration_seconds") * VERIFIED_SHARE)
+            | Q(furthest_position_seconds__gte=F("duration_seconds") * VERIFIED_SHARE),
+        ),
         **reached,
     )
     count = totals["views"]
@@ -62,6 +79,7 @@ def video_analytics(*, user: User, cache_key: str) -> dict[str, Any]:
         "unique_viewers": totals["unique_viewers"],
         "avg_watch_seconds": round(totals["avg_watch_seconds"] or 0.0, 3),
         "completion_rate": totals["completed_views"] / count if count else 0.0,
+        "verified_completion_rate": totals["verified_views"] / count if count else 0.0,
         "devices": breakdown(views, "device_type"),
         "browsers": breakdown(views, "browser"),
         "os": breakdown(views, "os"),

@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from cache_app.metadata import VIDEO_QUALITIES, blob_name_errors
+from cache_app.types import VIDEO_QUALITIES, asset_content_type, blob_name_errors
 from vividly.errors import InvalidInput, NotFound
 
 logger = logging.getLogger("delivery_app")
@@ -33,14 +33,14 @@ def asset_choice(*, asset_type: str | None, quality: str | None) -> AssetChoice:
 
 
 def signable(blob: Any) -> bool:
-    """Return True for a blob name that stays inside the content bucket.
+    """Return True for a blob name that stays inside the content bucket, of an allowed type.
 
     Names are checked when stored; this guards the step that turns a name into a link
     against an entry tampered with later or written by an older version.
     """
     if not blob:
         return False
-    if blob_name_errors(blob):
+    if blob_name_errors(blob) or asset_content_type(blob) is None:
         logger.error("refusing to sign an unsafe blob name: %r", blob)
         return False
     return True

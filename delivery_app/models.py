@@ -10,6 +10,8 @@ from django.utils import timezone
 class RequestStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     READY = "ready", "Ready"
+    FAILED = "failed", "Failed"  # the generator gave up on this content (see error_code)
+    CANCELLED = "cancelled", "Cancelled"  # the student withdrew it while it was pending
 
 
 class ContentRequest(models.Model):
@@ -24,6 +26,7 @@ class ContentRequest(models.Model):
     status = models.CharField(max_length=16, choices=RequestStatus.choices, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     ready_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True, default="", help_text="Why generation failed.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -53,7 +56,7 @@ class ViewSession(models.Model):
     device_type = models.CharField(max_length=16, choices=DeviceType.choices, db_index=True)
     browser = models.CharField(max_length=64, db_index=True)
     os = models.CharField(max_length=64)
-    user_agent = models.CharField(max_length=512, blank=True)
+    # No raw User-Agent: the device type and browser and OS families above are all analytics needs.
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     last_event_at = models.DateTimeField()
     position_seconds = models.FloatField(default=0)

@@ -1,4 +1,5 @@
-"""React to the cache: content that was pending becomes ready (in the worker when it can)."""
+"""React to the cache and the generation queue: content that was pending becomes ready (in
+the worker when it can), or failed when its generation failed for good."""
 
 import logging
 from typing import Any
@@ -8,7 +9,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from cache_app.signals import content_invalidated, content_stored
-from delivery_app import jobs, url_cache
+from delivery_app import jobs, services, url_cache
+from delivery_app.generation import generation_failed_signal
 from delivery_app.models import ContentRequest
 from vividly.accounts.models import Classroom, Enrollment
 from vividly.process_state import revocation_announce
@@ -27,6 +29,11 @@ def content_became_available(*, cache_key: str, metadata: dict[str, Any], **kwar
     except OUTAGE_ERRORS as exc:
         logger.warning("queue unavailable, marking requests for %s ready inline: %s", cache_key, exc)
         jobs.mark_requests_ready(cache_key, title)
+
+
+@receiver(generation_failed_signal(), dispatch_uid="delivery_app.generation_failed")
+def generation_gave_up(*, cache_key: str, error_code: str, **kwargs: Any) -> None:
+    services.content_requests_mark_failed(cache_key=cache_key, error_code=error_code)
 
 
 @receiver(content_invalidated, dispatch_uid="delivery_app.content_invalidated")

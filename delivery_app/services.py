@@ -1,9 +1,10 @@
-"""Writes of delivery: content requests (and their readiness), view sessions and progress."""
+"""Writes of delivery: content requests (opened, cancelled, ready, failed), view sessions and progress."""
 
 import logging
+import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,54 +13,121 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from cache_app.keys import is_cache_key
-from cache_app.selectors import cache_lookup
-from cache_app.tiers import ColdTierUnavailable
-from delivery_app.assets import asset_choice
+from cache_app.services import cache_entry_fetch
+from cache_app.types import ColdTierUnavailable, cache_key_for, is_cache_key
 from delivery_app.devices import device_from_user_agent, user_agent_text
+from delivery_app.generation import generation_demand_join, generation_demand_leave
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
-from delivery_app.selectors import content_document
+from delivery_app.selectors import NOT_VISIBLE, content_access, pending_request_count
 from vividly.accounts.models import User
-from vividly.errors import Conflict, DomainError, InvalidInput, NotFound
+from vividly.errors import Conflict, DomainError, InvalidInput, NotFound, RateLimited
 
 logger = logging.getLogger("delivery_app")
+
+
+class TooManyPendingRequests(RateLimited):
+    code = "too_many_pending_requests"
+    default_message = "You have too many requests waiting for their content; wait for some, or cancel some."
+
+
+class TooManyOpenViews(RateLimited):
+    code = "too_many_open_views"
+    default_message = "Too many unfinished views of this content; finish or complete one first."
+
+
+class RequestNotPending(Conflict):
+    code = "request_not_pending"
+    default_message = "Only a pending request can be cancelled."
+
+
+# Pending requests clear as content is generated, which takes minutes.
+PENDING_RETRY_AFTER_SECONDS = 60
+# A cancelled or failed request asked for again is opened again (same row, same id).
+REOPENABLE = (RequestStatus.CANCELLED, RequestStatus.FAILED)
 
 
 def content_request_create(*, user: User, topic_id: str, interest: str, style: str) -> tuple[ContentRequest, bool]:
     """Record that `user` asked for the triple; return the request and whether it is new.
 
-    `ready` when the cache holds the content. Asking again returns the same request.
+    `ready` when the cache holds the content; otherwise `pending`, counted as demand on the
+    content's generation job in the same transaction. Asking again returns the same
+    request (opened again if it had been cancelled or had failed).
     """
-    lookup = cache_lookup(topic_id=topic_id, interest=interest, style=style)
-    status = RequestStatus.READY if lookup.hit else RequestStatus.PENDING
-    now = timezone.now()
+    cache_key = cache_key_for(topic_id=topic_id, interest=interest, style=style)
+    lookup = cache_entry_fetch(cache_key=cache_key)
+    triple = {"topic_id": topic_id, "interest": interest, "style": style}
     try:
         with transaction.atomic():
-            request, created = ContentRequest.objects.get_or_create(
-                user=user,
-                cache_key=lookup.cache_key,
-                defaults={
-                    "topic_id": topic_id,
-                    "interest": interest,
-                    "style": style,
-                    "status": status,
-                    "created_at": now,
-                    "ready_at": now if lookup.hit else None,
-                },
-            )
+            request, created, opened = request_open(user=user, cache_key=cache_key, hit=lookup.hit, triple=triple)
     except IntegrityError:  # the same student asked twice at once
-        return ContentRequest.objects.get(user=user, cache_key=lookup.cache_key), False
-    if created and request.status == RequestStatus.PENDING:
+        return ContentRequest.objects.get(user=user, cache_key=cache_key), False
+    if opened and request.status == RequestStatus.PENDING:
         # The content may have been stored between our lookup and our insert, in which
         # case the store's notice found no pending request: look once more.
         try:
-            again = cache_lookup(topic_id=topic_id, interest=interest, style=style)
+            again = cache_entry_fetch(cache_key=cache_key)
         except ColdTierUnavailable:
             again = None
         if again is not None and again.hit:
-            content_requests_mark_ready(cache_key=lookup.cache_key, title=again.metadata.get("title", ""))
+            with transaction.atomic():
+                generation_demand_leave(cache_key=cache_key)  # the job we may have opened is not needed
+                content_requests_mark_ready(cache_key=cache_key, title=again.metadata.get("title", ""))
             request.refresh_from_db()
     return request, created
+
+
+def request_open(*, user: User, cache_key: str, hit: bool, triple: dict[str, str]) -> tuple[ContentRequest, bool, bool]:
+    """Create or reopen the request inside the caller's transaction; return it, whether it
+    was created, and whether it was opened (created or reopened) by this call."""
+    if not hit:
+        # One student's requests are opened one at a time, so the cap holds under concurrency.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    existing = ContentRequest.objects.select_for_update().filter(user=user, cache_key=cache_key).first()
+    if existing is not None and existing.status not in REOPENABLE:
+        return existing, False, False
+    now = timezone.now()
+    if not hit:
+        limit = settings.MAX_PENDING_REQUESTS_PER_STUDENT
+        if pending_request_count(user=user) >= limit:
+            raise TooManyPendingRequests(retry_after=PENDING_RETRY_AFTER_SECONDS, details={"limit": limit})
+    state = {
+        "status": RequestStatus.READY if hit else RequestStatus.PENDING,
+        "ready_at": now if hit else None,
+        "error_code": "",
+    }
+    if existing is None:
+        request = ContentRequest.objects.create(user=user, cache_key=cache_key, created_at=now, **triple, **state)
+    else:
+        ContentRequest.objects.filter(pk=existing.pk).update(**state)
+        existing.refresh_from_db()
+        request = existing
+    if not hit:
+        generation_demand_join(cache_key=cache_key, **triple)
+    return request, existing is None, True
+
+
+def content_request_cancel(*, user: User, request_id: uuid.UUID) -> ContentRequest:
+    """Cancel `user`'s own pending request (its demand leaves the generation job); a
+    request already cancelled is returned as it is, any other status is a conflict."""
+    with transaction.atomic():
+        request = ContentRequest.objects.select_for_update().filter(pk=request_id, user=user).first()
+        if request is None:
+            raise NotFound("No such request.")
+        if request.status == RequestStatus.CANCELLED:
+            return request
+        if request.status != RequestStatus.PENDING:
+            raise RequestNotPending(details={"status": request.status})
+        request.status = RequestStatus.CANCELLED
+        request.save(update_fields=["status"])
+        generation_demand_leave(cache_key=request.cache_key)
+    return request
+
+
+def content_requests_mark_failed(*, cache_key: str, error_code: str) -> int:
+    """Mark every pending request for `cache_key` failed with the generator's error code."""
+    return ContentRequest.objects.filter(cache_key=cache_key, status=RequestStatus.PENDING).update(
+        status=RequestStatus.FAILED, error_code=error_code[: ContentRequest._meta.get_field("error_code").max_length]
+    )
 
 
 def content_link(cache_key: str) -> str:
@@ -104,38 +172,62 @@ def content_requests_mark_ready(*, cache_key: str, title: str) -> int:
     return len(pending)
 
 
-def view_start(*, user: User, cache_key: str, quality: str | None, user_agent: str) -> ViewSession:
-    """Start a view session of content `user` may see, with the device the User-Agent tells."""
-    choice = asset_choice(asset_type="video", quality=quality)
+def content_document(*, user: User, cache_key: str) -> dict[str, Any]:
+    """Return the cached document of a key `user` may reach and whose content is there;
+    NotFound otherwise (a key still waiting for its content costs no cold-tier read)."""
+    refusal = content_access(user=user, cache_keys=[cache_key]).refusal(cache_key)
+    if refusal is not None:
+        raise refusal
+    lookup = cache_entry_fetch(cache_key=cache_key, record=False)
+    if lookup.document is None:
+        raise NotFound(NOT_VISIBLE)
+    return lookup.document
+
+
+def view_start(
+    *, user: User, cache_key: str, quality: str, user_agent: str, now: datetime | None = None
+) -> ViewSession:
+    """Start a view session of content `user` may see, with the device the User-Agent tells.
+
+    At most MAX_OPEN_VIEWS_PER_USER_AND_KEY unfinished views of one content per user start
+    within OPEN_VIEW_WINDOW_SECONDS: each is a row, and a script could start them forever.
+    """
+    now = now or timezone.now()
     document = content_document(user=user, cache_key=cache_key)
-    user_agent = user_agent_text(user_agent)
-    device = device_from_user_agent(user_agent)
+    open_views_check(user=user, cache_key=cache_key, now=now)
+    # Only the parsed families are kept (privacy: a raw User-Agent identifies a child's device).
+    device = device_from_user_agent(user_agent_text(user_agent))
     return ViewSession.objects.create(
         user=user,
         cache_key=cache_key,
-        quality=choice.quality,
+        quality=quality,
         duration_seconds=float(document["metadata"]["duration_seconds"]),
         device_type=device.device_type,
         browser=device.browser,
         os=device.os,
-        user_agent=user_agent,
-        last_event_at=timezone.now(),
+        last_event_at=now,
     )
 
 
-def position_value(position: Any, duration: float) -> float:
-    if isinstance(position, bool) or not isinstance(position, (int, float)):
-        raise InvalidInput(details={"position_seconds": ["A number is required."]})
+def open_views_check(*, user: User, cache_key: str, now: datetime) -> None:
+    """Raise TooManyOpenViews (Retry-After: until the oldest counted view leaves the window)."""
+    limit = settings.MAX_OPEN_VIEWS_PER_USER_AND_KEY
+    window = timedelta(seconds=settings.OPEN_VIEW_WINDOW_SECONDS)
+    started = list(
+        ViewSession.objects.filter(user=user, cache_key=cache_key, completed=False, started_at__gt=now - window)
+        .order_by("started_at")
+        .values_list("started_at", flat=True)[:limit]
+    )
+    if len(started) >= limit:
+        wait = math.ceil((started[0] + window - now).total_seconds())
+        raise TooManyOpenViews(retry_after=max(1, wait), details={"limit": limit})
+
+
+def position_checked(position: float, duration: float) -> float:
+    """Return the position if it lies within the video (seeking anywhere in it is allowed)."""
     if not 0 <= position <= duration:
         raise InvalidInput(details={"position_seconds": [f"Must be between 0 and the duration ({duration:g} s)."]})
-    return float(position)
-
-
-def parse_view_id(view_id: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(view_id))
-    except ValueError as exc:
-        raise InvalidInput(details={"view_id": ["Must be a view id (a UUID)."]}) from exc
+    return position
 
 
 @dataclass(frozen=True)
@@ -172,15 +264,14 @@ def view_row(*, user: User, cache_key: str, view_id: uuid.UUID) -> dict[str, Any
 
 
 def view_progress(
-    *, user: User, cache_key: str, view_id: Any, position_seconds: Any, now: datetime | None = None
+    *, user: User, cache_key: str, view_id: uuid.UUID, position_seconds: float, now: datetime | None = None
 ) -> ViewState:
     """Record the position; watched time grows only by forward playback, and never faster
     than the wall clock since the previous event (a client cannot claim an hour in a minute)."""
-    view_id = parse_view_id(view_id)
     for _ in range(MAX_ATTEMPTS):
         event_at = now or timezone.now()
         row = view_row(user=user, cache_key=cache_key, view_id=view_id)
-        position = position_value(position_seconds, row["duration_seconds"])
+        position = position_checked(position_seconds, row["duration_seconds"])
         elapsed = max(0.0, (event_at - row["last_event_at"]).total_seconds())
         watched = row["watched_seconds"] + min(max(0.0, position - row["position_seconds"]), elapsed)
         updated = ViewSession.objects.filter(pk=view_id, last_event_at=row["last_event_at"]).update(
@@ -194,9 +285,8 @@ def view_progress(
     raise Conflict("This view is being updated by other requests; send the event again.")
 
 
-def view_complete(*, user: User, cache_key: str, view_id: Any, now: datetime | None = None) -> ViewState:
+def view_complete(*, user: User, cache_key: str, view_id: uuid.UUID, now: datetime | None = None) -> ViewState:
     """Mark the view complete (idempotent)."""
-    view_id = parse_view_id(view_id)
     row = view_row(user=user, cache_key=cache_key, view_id=view_id)
     if not row["completed"]:
         completed_at = now or timezone.now()

@@ -8,7 +8,6 @@ service checks and serves.
 
 import logging
 import math
-import mimetypes
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ from django.core.signing import Signer
 from django.utils.crypto import constant_time_compare
 
 logger = logging.getLogger("delivery_app")
-
-FALLBACK_CONTENT_TYPES = {"video": "video/mp4", "audio": "audio/mpeg", "script": "text/plain; charset=utf-8"}
 
 
 @dataclass(frozen=True)
@@ -104,8 +101,3 @@ def signer() -> UrlSigner:
     if isinstance(storage, GoogleCloudStorage):
         return GcsSigner(storage)
     return LocalSigner()
-
-
-def content_type_for(blob_name: str, asset_type: str) -> str:
-    guessed, _ = mimetypes.guess_type(blob_name)
-    return guessed or FALLBACK_CONTENT_TYPES[asset_type]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.cache import caches
 
-from cache_app.metadata import VIDEO_QUALITIES
+from cache_app.types import VIDEO_QUALITIES
 from delivery_app.signing import SignedUrl
 from vividly.redis_guard import RedisUnavailable, guarded
 

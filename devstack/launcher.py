@@ -141,7 +141,16 @@ def main() -> None:
         )
         children.append(subprocess.Popen([PYTHON, "-m", "devstack.supervise", *WORKER_COMMAND], cwd=BASE_DIR, env=env))
         children.append(subprocess.Popen([PYTHON, "manage.py", "run_sweeper"], cwd=BASE_DIR, env=env))
-        log(f"web on http://{bind}, worker on queues high, default, low, sweeper. Ctrl-C stops everything.")
+        # Stands in for the content generator, so a miss becomes ready content on a laptop too.
+        children.append(
+            subprocess.Popen(
+                [PYTHON, "manage.py", "run_generator_stub", "--base-url", f"http://{bind}"], cwd=BASE_DIR, env=env
+            )
+        )
+        log(
+            f"web on http://{bind}, worker on queues high, default, low, sweeper, generator stub. "
+            "Ctrl-C stops everything."
+        )
         log(f"demo tokens and curl commands: {credentials}\n")
         print(credentials.read_text(), flush=True)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 # Until cache_app.types exports it (see .importlinter): the store's own metadata rules.
-from cache_app.metadata import metadata_validate
 from cache_app.services import cache_entry_store
+from cache_app.types import metadata_validate
 from generation_app.artifacts import metadata_blob_names
 from generation_app.errors import JobNotFound, JobNotRetryable, LeaseLost, MissingAssets
 from generation_app.models import OPEN_STATUSES, GenerationJob, JobStatus

@@ -19,7 +19,7 @@ class EmailTemplate:
     @property
     def sample(self) -> dict[str, Any]:
         """Return the example context with absolute links to the app (APP_BASE_URL)."""
-        base = getattr(settings, "APP_BASE_URL", settings.PUBLIC_BASE_URL).rstrip("/")
+        base = settings.APP_BASE_URL
         return {name: f"{base}{value}" if name.endswith("_url") else value for name, value in self.example.items()}
 
 

@@ -15,10 +15,11 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from cache_app.tests.factories import store_body
-from delivery_app.tests.factories import VIDEO_BYTES, ViewSessionFactory, requested, stored_content
+from delivery_app.models import RequestStatus
+from delivery_app.tests.factories import VIDEO_BYTES, ViewSessionFactory, requested, stored_content, unstored_content
 from devstack.api_clients import client_with
 from notifications_app.registry import TEMPLATES
-from notifications_app.tests.conftest import send
+from notifications_app.tests.support import send
 from vividly.accounts.tests.factories import service_token
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +141,15 @@ def test_requests_list_shows_each_caller_only_what_is_theirs(world):
 def test_only_students_create_requests(world):
     body = triple(stored_content())
     assert statuses(world, "post", "/api/v1/content/requests", body) == expect(401, (201, 201), (403, 403), 403, 401)
+
+
+def test_only_its_own_student_cancels_a_pending_request(world):
+    pending = requested(world["student_a"], unstored_content(), status=RequestStatus.PENDING)
+    path = f"/api/v1/content/requests/{pending.pk}"
+    # Her teacher and staff see the request but may not cancel it for her: 404, like a missing one.
+    assert statuses(world, "delete", path) == expect(401, (200, 404), (404, 404), 404, 401)
+    pending.refresh_from_db()
+    assert pending.status == RequestStatus.CANCELLED
 
 
 def test_signed_url(world):

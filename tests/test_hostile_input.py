@@ -26,7 +26,7 @@ from delivery_app.tests.factories import ViewSessionFactory, requested, stored_c
 from devstack.api_clients import client_with
 from notifications_app.models import Notification, ProviderEvent, Status
 from notifications_app.registry import TEMPLATES
-from notifications_app.tests.conftest import send
+from notifications_app.tests.support import send
 from vividly.accounts.tests.factories import service_token
 from vividly.api.throttling import LoginThrottle
 
@@ -151,7 +151,7 @@ def endpoints(world: dict) -> list[Target]:
 def world(school, as_user, monkeypatch):
     monkeypatch.setattr(LoginThrottle, "rate", "100000/min", raising=False)
     mine = stored_content()
-    requested(school["student_a"], mine)
+    request = requested(school["student_a"], mine)
     view = ViewSessionFactory(user=school["student_a"], cache_key=mine["cache_key"], duration_seconds=120)
     _, key = service_token()
     clients = {role: as_user(school[role]) for role in ("student_a", "teacher_a", "staff")}
@@ -159,7 +159,14 @@ def world(school, as_user, monkeypatch):
     clients["service"] = client_with(f"Bearer {key}")
     for client in clients.values():
         client.raise_request_exception = False  # a crash must show as the 500 a client would get
-    return {**school, "mine": mine, "view_id": str(view.pk), "notification": send(), "clients": clients}
+    return {
+        **school,
+        "mine": mine,
+        "request": request,
+        "view_id": str(view.pk),
+        "notification": send(),
+        "clients": clients,
+    }
 
 
 def with_value(body: dict, where: tuple, value: Any) -> dict:
@@ -326,6 +333,7 @@ def test_other_content_types_are_415(world, content_type):
 ALLOWED = {
     "/api/v1/auth/token": {"POST", "DELETE"},
     "/api/v1/content/requests": {"GET", "POST"},
+    "/api/v1/content/requests/{request}": {"DELETE"},
     "/api/v1/content/urls/batch": {"POST"},
     "/api/v1/content/{key}/url": {"GET"},
     "/api/v1/content/{key}/view": {"POST"},
@@ -345,7 +353,11 @@ ALLOWED = {
 
 def test_every_other_method_is_a_json_405_naming_the_allowed_ones(world):
     for template, allowed in ALLOWED.items():
-        path = template.replace("{key}", world["mine"]["cache_key"]).replace("{id}", str(world["notification"].pk))
+        path = (
+            template.replace("{key}", world["mine"]["cache_key"])
+            .replace("{id}", str(world["notification"].pk))
+            .replace("{request}", str(world["request"].pk))
+        )
         client = world["clients"]["service" if path.startswith("/internal/") else "staff"]
         for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - allowed:
             response = client.generic(method, path, "{}", content_type="application/json")

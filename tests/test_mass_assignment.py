@@ -61,6 +61,23 @@ def test_asking_for_cached_content_as_pending_still_says_ready(as_user, school):
     assert response.json()["status"] == "ready"
 
 
+def test_a_cancel_takes_nothing_from_the_body(as_user, school):
+    pending = requested(school["student_a"], stored_content(), status=RequestStatus.PENDING)
+    forged = {"status": RequestStatus.READY, "error_code": "forged", "user": school["student_b"].pk}
+    response = as_user(school["student_a"]).delete(f"/api/v1/content/requests/{pending.pk}", forged, format="json")
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["error_code"]) == ("cancelled", "")
+    pending.refresh_from_db()
+    assert (pending.user, pending.status, pending.error_code) == (school["student_a"], "cancelled", "")
+
+
+def test_a_request_cannot_claim_its_own_failure(as_user, school):
+    triple = {"topic_id": "optics", "interest": "surfing", "style": "visual"}
+    forged = {"status": RequestStatus.FAILED, "error_code": "forged"}
+    body = as_user(school["student_a"]).post("/api/v1/content/requests", {**triple, **forged}, format="json").json()
+    assert (body["status"], body["error_code"]) == ("pending", "")
+
+
 def test_store_computes_the_key_and_stamps_the_time(service_client):
     body = store_body()
     body["metadata"]["cached_at"] = LONG_AGO

@@ -19,10 +19,11 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
+from delivery_app.models import RequestStatus
+from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content, unstored_content
 from generation_app.tests.factories import claimed_job, job_metadata, uploaded
 from notifications_app.registry import TEMPLATES
-from notifications_app.tests.conftest import send
+from notifications_app.tests.support import send
 from vividly.accounts.tests.factories import service_token, user_token
 from vividly.wsgi import application
 
@@ -68,6 +69,8 @@ def seeded(school):
         "job_metadata": job_metadata(job),
         "cache_key": content["cache_key"],
         "view_id": str(view.pk),
+        # A pending request to cancel (DELETE /api/v1/content/requests/{request_id}).
+        "request_id": str(requested(school["student_a"], unstored_content(), status=RequestStatus.PENDING).pk),
         "duration_seconds": DURATION,
         "notification_id": str(send().pk),
         "username": school["student_a"].username,
@@ -86,7 +89,7 @@ def seeded(school):
 def aim_at_seeded_objects(case, seeded: dict) -> None:
     """Replace generated ids, credentials and template contexts with ones that exist."""
     path_parameters = case.path_parameters or {}
-    for name in ("cache_key", "notification_id", "username", "job_id"):
+    for name in ("cache_key", "notification_id", "username", "job_id", "request_id"):
         if name in path_parameters:
             path_parameters[name] = seeded[name]
     if case.path == "/internal/v1/cache/invalidate":

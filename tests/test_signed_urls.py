@@ -139,13 +139,15 @@ def test_no_path_leaves_the_bucket_even_when_signed(anyone, secret_beside_the_bu
         assert SECRET not in b"".join(getattr(response, "streaming_content", [response.content]))
 
 
-def test_an_unsafe_blob_name_in_a_cache_entry_is_never_signed(as_user, school, anyone):
-    """Names are checked when stored; an entry tampered with later (or written by an older
-    version) must still not turn into a link outside the bucket."""
+@pytest.mark.parametrize("unsafe", ["../../secret.txt", "videos/page.html", "videos/image.svg"])
+def test_an_unsafe_blob_name_in_a_cache_entry_is_never_signed(as_user, school, anyone, unsafe):
+    """Names and types are checked when stored; an entry tampered with later (or written by
+    an older version) must still not turn into a link outside the bucket, or to a type the
+    contract does not allow (an .html or .svg asset would run script on our origin)."""
     content = stored_content()
     requested(school["student_a"], content)
     document = cold_tier.get(content["cache_key"])
-    document["metadata"]["assets"]["video"]["720p"] = "../../secret.txt"
+    document["metadata"]["assets"]["video"]["720p"] = unsafe
     cold_tier.put(content["cache_key"], document)
     hot_tier.set(content["cache_key"], document)
     api = as_user(school["student_a"])

@@ -6,6 +6,7 @@ from delivery_app.api import views
 
 urlpatterns = [
     path("requests", views.RequestsView.as_view(), name="requests"),
+    path("requests/<uuid:request_id>", views.RequestView.as_view(), name="request"),
     path("urls/batch", views.BatchUrlsView.as_view(), name="urls-batch"),
     path("<str:cache_key>/url", views.UrlView.as_view(), name="url"),
     path("<str:cache_key>/view", views.ViewStartView.as_view(), name="view"),

@@ -1,37 +1,29 @@
 """Public delivery endpoints: requests, signed URLs (single and batch), tracking, analytics."""
 
+import uuid
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from delivery_app import analytics, selectors, services
+from delivery_app import analytics, asset_urls, selectors, services
+from delivery_app.access_log import students_read
 from delivery_app.api import serializers as s
-from delivery_app.services import ViewState
-from vividly.api.base import PublicAPIView, json_object
+from vividly.api.base import PublicAPIView
 from vividly.api.pagination import Pagination
 from vividly.api.permissions import IsStudent
 from vividly.api.schema import error_responses
 from vividly.api.throttling import UserThrottle
 
 TAGS = ["content"]
-BATCH_LIMIT = 100
 
 
-def body_object(request: Request) -> dict[str, Any]:
-    return json_object(request.data)
-
-
-def view_state(view: ViewState) -> dict[str, Any]:
-    return {
-        "view_id": view.view_id,
-        "position_seconds": view.position_seconds,
-        "watched_seconds": round(view.watched_seconds, 3),
-        "completed": view.completed,
-        "completed_at": view.completed_at,
-    }
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class RequestsView(PublicAPIView):
@@ -52,6 +44,7 @@ class RequestsView(PublicAPIView):
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.content_requests_for(user=request.user), request, view=self)
+        students_read(actor=request.user, student_ids={row.user_id for row in page}, action="progress")
         return paginator.get_paginated_response(s.ContentRequestSerializer(page, many=True).data)
 
     @extend_schema(
@@ -63,38 +56,44 @@ class RequestsView(PublicAPIView):
             **error_responses(400, 401, 403, 429, 503),
         },
         description="Record that the student asked for this content: `ready` when cached, else `pending` "
-        "(the student is emailed when it is stored). Asking again returns the same request with 200.",
+        "(the student is emailed when it is stored). Asking again returns the same request with 200 "
+        "(a cancelled or failed one is opened again). A student has at most "
+        "MAX_PENDING_REQUESTS_PER_STUDENT (default 50) pending requests: 429 `too_many_pending_requests`.",
     )
     def post(self, request: Request) -> Response:
-        serializer = s.RequestCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        content_request, created = services.content_request_create(user=request.user, **serializer.validated_data)
+        fields = validated(s.RequestCreateSerializer, request.data)
+        content_request, created = services.content_request_create(user=request.user, **fields)
         return Response(
             s.ContentRequestSerializer(content_request).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
+class RequestView(PublicAPIView):
+    @extend_schema(
+        tags=TAGS,
+        responses={200: s.ContentRequestSerializer, **error_responses(401, 404, 409)},
+        description="Cancel the caller's own pending request (its status becomes `cancelled`); the body is "
+        "the request. Cancelling it again answers the same 200; a request that is not pending (ready, "
+        "failed) is a 409 `request_not_pending`; anyone else's request is a 404.",
+    )
+    def delete(self, request: Request, request_id: uuid.UUID) -> Response:
+        content_request = services.content_request_cancel(user=request.user, request_id=request_id)
+        return Response(s.ContentRequestSerializer(content_request).data)
+
+
 class UrlView(PublicAPIView):
     @extend_schema(
         tags=TAGS,
-        parameters=[
-            OpenApiParameter("type", str, enum=["video", "audio", "script"], description="default video"),
-            OpenApiParameter("quality", str, enum=["720p", "1080p", "4K"], description="video only; default 720p"),
-        ],
+        parameters=[s.AssetQuerySerializer],
         responses={200: s.SignedUrlSerializer, **error_responses(400, 401, 404, 503)},
         description="A signed URL to one asset. 404 when the content is not visible to the caller, does not "
-        "exist, or lacks that asset (then details.available lists what exists).",
+        "exist (its request still pending, say), or lacks that asset (then details.available lists what exists).",
     )
     def get(self, request: Request, cache_key: str) -> Response:
-        return Response(
-            selectors.content_asset_url(
-                user=request.user,
-                cache_key=cache_key,
-                asset_type=request.query_params.get("type"),
-                quality=request.query_params.get("quality"),
-            )
-        )
+        choice = validated(s.AssetQuerySerializer, request.query_params)
+        url = asset_urls.content_asset_url_sign(user=request.user, cache_key=cache_key, choice=choice)
+        return Response(s.signed_url_body(url))
 
 
 class BatchUrlsView(PublicAPIView):
@@ -102,28 +101,35 @@ class BatchUrlsView(PublicAPIView):
         tags=TAGS,
         request=s.BatchRequestSerializer,
         responses={200: s.BatchResponseSerializer, **error_responses(400, 401)},
-        description=f"Up to {BATCH_LIMIT} signed URLs; results in request order, each a URL or an error.",
+        description=f"Up to {s.BATCH_LIMIT} signed URLs; results in request order, each a URL or an error.",
     )
     def post(self, request: Request) -> Response:
-        items = selectors.validate_batch_items(body_object(request).get("items"), limit=BATCH_LIMIT)
-        return Response({"results": selectors.content_asset_urls(user=request.user, items=items)})
+        items = validated(s.BatchRequestSerializer, request.data)["items"]
+        results = asset_urls.content_asset_urls_sign(user=request.user, items=items)
+        return Response({"results": [s.batch_result_body(result) for result in results]})
 
 
 class ViewStartView(PublicAPIView):
     @extend_schema(
         tags=TAGS,
         request=s.ViewStartSerializer,
-        responses={201: s.ViewStartedSerializer, **error_responses(400, 401, 404, 503)},
-        description="Start a view session; device type, browser and OS come from the User-Agent header.",
+        responses={201: s.ViewStartedSerializer, **error_responses(400, 401, 404, 429, 503)},
+        description="Start a view session; device type, browser and OS come from the User-Agent header. "
+        "At most MAX_OPEN_VIEWS_PER_USER_AND_KEY (default 20) unfinished views of one content started "
+        "in the last OPEN_VIEW_WINDOW_SECONDS (default 3600) per user: 429 `too_many_open_views`.",
     )
     def post(self, request: Request, cache_key: str) -> Response:
+        fields = validated(s.ViewStartSerializer, request.data)
         view = services.view_start(
             user=request.user,
             cache_key=cache_key,
-            quality=body_object(request).get("quality"),
+            quality=fields["quality"],
             user_agent=request.headers.get("User-Agent", ""),
         )
-        return Response({"view_id": view.pk, "started_at": view.started_at}, status=status.HTTP_201_CREATED)
+        return Response(
+            s.ViewStartedSerializer({"view_id": view.pk, "started_at": view.started_at}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ProgressView(PublicAPIView):
@@ -135,14 +141,9 @@ class ProgressView(PublicAPIView):
         "grows no faster than the wall clock.",
     )
     def post(self, request: Request, cache_key: str) -> Response:
-        data = body_object(request)
-        view = services.view_progress(
-            user=request.user,
-            cache_key=cache_key,
-            view_id=data.get("view_id"),
-            position_seconds=data.get("position_seconds"),
-        )
-        return Response(view_state(view))
+        fields = validated(s.ProgressSerializer, request.data)
+        view = services.view_progress(user=request.user, cache_key=cache_key, **fields)
+        return Response(s.ViewStateSerializer(view).data)
 
 
 class CompleteView(PublicAPIView):
@@ -152,18 +153,21 @@ class CompleteView(PublicAPIView):
         responses={200: s.ViewStateSerializer, **error_responses(400, 401, 404)},
     )
     def post(self, request: Request, cache_key: str) -> Response:
-        view = services.view_complete(
-            user=request.user, cache_key=cache_key, view_id=body_object(request).get("view_id")
-        )
-        return Response(view_state(view))
+        fields = validated(s.CompleteSerializer, request.data)
+        view = services.view_complete(user=request.user, cache_key=cache_key, **fields)
+        return Response(s.ViewStateSerializer(view).data)
 
 
 class AnalyticsView(PublicAPIView):
     @extend_schema(
         tags=TAGS,
         responses={200: s.AnalyticsSerializer, **error_responses(401, 403, 404)},
-        description="Views, unique viewers, average watch time, completion rate (0 to 1), breakdowns by "
-        "device, browser and OS, and the drop-off curve. Teachers see their students' views; staff all.",
+        description="Views, unique viewers, average watch time, completion rate and verified completion "
+        "rate (0 to 1), breakdowns by device, browser and OS, and the drop-off curve. Teachers see their "
+        "students' views; staff all.",
     )
     def get(self, request: Request, cache_key: str) -> Response:
-        return Response(analytics.video_analytics(user=request.user, cache_key=cache_key))
+        numbers = analytics.video_analytics(user=request.user, cache_key=cache_key)
+        viewers = analytics.video_viewer_ids(user=request.user, cache_key=cache_key)
+        students_read(actor=request.user, student_ids=viewers, action="analytics")
+        return Response(s.AnalyticsSerializer(numbers).data)

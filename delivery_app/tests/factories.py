@@ -10,6 +10,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from cache_app.services import cache_entry_store
+from cache_app.types import cache_key_for
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
 
 _counter = itertools.count(1)
@@ -31,6 +32,13 @@ def stored_content(*, qualities: tuple[str, ...] = ("720p", "1080p"), audio: boo
         assets["audio"] = f"videos/{n}/audio.mp3"
     stored = cache_entry_store(**triple, metadata={"title": f"Video {n}", "duration_seconds": 120, "assets": assets})
     return {**triple, "cache_key": stored.cache_key}
+
+
+def unstored_content(**fields: str) -> dict:
+    """Return a triple (and its key) the cache does not hold: asking for it is a miss."""
+    n = next(_counter)
+    triple = {"topic_id": f"unstored-{n}", "interest": "music", "style": "visual", **fields}
+    return {**triple, "cache_key": cache_key_for(**triple)}
 
 
 def requested(user, content: dict, status: str = RequestStatus.READY) -> ContentRequest:

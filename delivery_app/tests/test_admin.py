@@ -32,6 +32,16 @@ def test_analytics_page_draws_the_dropoff_curve(staff_client, school):
     assert "100% at 0%" in page and "0% at 100%" in page
 
 
+def test_analytics_page_shows_the_verified_completion_rate_beside_the_claimed_one(staff_client, school):
+    content = stored_content()
+    key = content["cache_key"]
+    ViewSessionFactory(user=school["student_a"], cache_key=key, completed=True, watched_seconds=3)
+    ViewSessionFactory(user=school["student_a"], cache_key=key, watched_seconds=95)
+    page = staff_client.get(f"/admin/delivery_app/viewsession/analytics/{key}/").content.decode()
+    assert "Completion rate</th><td>50.0 % marked complete" in page
+    assert "Verified completion rate</th><td>50.0 % watched" in page
+
+
 def test_analytics_page_of_unknown_content_says_so(staff_client):
     response = staff_client.get(f"/admin/delivery_app/viewsession/analytics/{'a' * 64}/")
     assert response.status_code == 200 and b"errornote" in response.content

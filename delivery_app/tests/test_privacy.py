@@ -77,3 +77,43 @@ def test_the_window_is_a_setting(views, settings):
     settings.RETENTION_VIEW_DAYS = 1000
     assert expired_data_purge(now=NOW).counts["view_sessions"] == 0
     assert ViewSession.objects.count() == 5
+
+
+# --- minimisation and the access log (issue 11) ------------------------------------------
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_a_view_keeps_the_device_families_and_never_the_raw_user_agent(as_user, school):
+    from delivery_app.tests.factories import requested, stored_content
+
+    content = stored_content()
+    requested(school["student_a"], content)
+    response = as_user(school["student_a"]).post(
+        f"/api/v1/content/{content['cache_key']}/view", {}, format="json", HTTP_USER_AGENT=IPHONE
+    )
+    assert response.status_code == 201
+    row = ViewSession.objects.values().get(pk=response.json()["view_id"])
+    assert (row["device_type"], row["browser"], row["os"]) == ("mobile", "Mobile Safari", "iOS")
+    assert not any("Mozilla" in str(value) or "AppleWebKit" in str(value) for value in row.values())
+    assert "user_agent" not in {field.name for field in ViewSession._meta.get_fields()}
+
+
+def test_a_teachers_reads_of_her_students_are_logged_and_a_students_own_are_not(as_user, school):
+    from delivery_app.tests.factories import requested, stored_content
+    from vividly.privacy.access_log import access_log_flush
+    from vividly.privacy.models import AccessLogEntry
+
+    content = stored_content()
+    requested(school["student_a"], content)
+    ViewSessionFactory(user=school["student_a"], cache_key=content["cache_key"])
+    as_user(school["student_a"]).get("/api/v1/content/requests")
+    assert as_user(school["teacher_a"]).get(f"/api/v1/content/{content['cache_key']}/analytics").status_code == 200
+    assert as_user(school["teacher_a"]).get("/api/v1/content/requests").status_code == 200
+    access_log_flush()
+    logged = set(AccessLogEntry.objects.values_list("actor", "subject_username", "action"))
+    teacher, student = school["teacher_a"].username, school["student_a"].username
+    assert logged == {(teacher, student, "analytics"), (teacher, student, "progress")}

@@ -78,7 +78,9 @@ def make_cast(stack, sendgrid, data_dir: Path):
     from vividly.accounts.models import User
     from vividly.accounts.services import enrollment_create, service_token_create, user_create
 
-    student, student_token = user_create(username="nia", role="student", email="nia@example.edu", password="demo-story-2026")
+    student, student_token = user_create(
+        username="nia", role="student", email="nia@example.edu", password="demo-story-2026"
+    )
     User.objects.filter(pk=student.pk).update(first_name="Nia")
     teacher, teacher_token = user_create(username="ms_okafor", role="teacher", password="demo-story-2026")
     enrollment_create(teacher=teacher, student=student, classroom_name="Physics 9B")

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from cache_app.selectors import cache_lookup_by_key
+from cache_app.services import cache_entry_fetch
 from devstack.generator_stub import GenerationStopped, GeneratorStub
 from generation_app.models import GenerationJob
 from generation_app.services import generation_demand_leave
@@ -28,7 +28,7 @@ def test_the_stub_generates_every_due_job_through_the_api(stub):
     for job in jobs:
         job.refresh_from_db()
         assert job.status == "done"
-        lookup = cache_lookup_by_key(cache_key=job.cache_key, record=False)
+        lookup = cache_entry_fetch(cache_key=job.cache_key, record=False)
         assert lookup.hit and lookup.metadata["assets"]["script"].startswith(f"generated/{job.cache_key}/1/")
     assert stub.run_once() == []
 

@@ -7,8 +7,7 @@ from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cache_app.selectors import cache_lookup_by_key
-from cache_app.services import cache_entry_store
+from cache_app.services import cache_entry_fetch, cache_entry_store
 from generation_app import services
 from generation_app.errors import JobNotFound, LeaseLost, MissingAssets
 from generation_app.models import GenerationJob, JobStatus
@@ -274,7 +273,7 @@ def test_complete_stores_through_the_cache_and_closes_the_job():
     )
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
-    lookup = cache_lookup_by_key(cache_key=job.cache_key, record=False)
+    lookup = cache_entry_fetch(cache_key=job.cache_key, record=False)
     assert lookup.hit and lookup.metadata["assets"] == metadata["assets"]
 
 

@@ -32,7 +32,16 @@ USER_TOKEN_CACHE_SECONDS = 10.0
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 # The group the `admin` role joins: staff with the project's model permissions, not superusers.
 STAFF_GROUP = "Vividly staff"
-STAFF_APP_LABELS = ("accounts", "cache_app", "delivery_app", "notifications_app", "knox", "axes")
+STAFF_APP_LABELS = (
+    "accounts",
+    "cache_app",
+    "delivery_app",
+    "notifications_app",
+    "generation_app",
+    "privacy",
+    "knox",
+    "axes",
+)
 
 
 def staff_group_sync() -> Group:

@@ -20,6 +20,8 @@ DATA_DIR = Path(env("VIVIDLY_DATA_DIR", default=str(BASE_DIR / "var"))).resolve(
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+# The student and teacher app: links in emails meant for people.
+APP_BASE_URL = env("APP_BASE_URL", default=PUBLIC_BASE_URL).rstrip("/")
 # Where an email sends a student to watch content (the student app's page).
 CONTENT_LINK_TEMPLATE = env("CONTENT_LINK_TEMPLATE", default="{base}/watch/{cache_key}")
 
@@ -234,7 +236,7 @@ EMAIL_LINK_HOSTS = env.list(
     default=sorted(
         {
             urlsplit(url).hostname or ""
-            for url in (env("APP_BASE_URL", default=PUBLIC_BASE_URL), PUBLIC_BASE_URL)
+            for url in (APP_BASE_URL, PUBLIC_BASE_URL)
         }
         - {""}
     ),
@@ -257,6 +259,13 @@ GENERATION_SWEEP_INTERVAL_SECONDS = env.int("GENERATION_SWEEP_INTERVAL_SECONDS",
 GENERATION_UPLOAD_URL_TTL = env.int("GENERATION_UPLOAD_URL_TTL", default=3600)
 # The largest artifact the local upload link (/files/upload/) accepts.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=512 * 1024 * 1024)
+
+# --- Delivery limits ------------------------------------------------------------------
+# A student's pending requests each cost a generation job: bounded (429 too_many_pending_requests).
+MAX_PENDING_REQUESTS_PER_STUDENT = env.int("MAX_PENDING_REQUESTS_PER_STUDENT", default=50)
+# Unfinished views per user and content started within the window (429 too_many_open_views).
+MAX_OPEN_VIEWS_PER_USER_AND_KEY = env.int("MAX_OPEN_VIEWS_PER_USER_AND_KEY", default=20)
+OPEN_VIEW_WINDOW_SECONDS = env.int("OPEN_VIEW_WINDOW_SECONDS", default=3600)
 
 # --- HTTP API -------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
