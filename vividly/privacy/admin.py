@@ -7,17 +7,7 @@ from vividly.privacy.models import AccessLogEntry, DailyViewTotal, PurgeRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the service only: nobody adds, edits or deletes them by hand.
-
-    Every active staff member may read them: the access log is how staff and the school
-    check who looked at a student's data, and none of these pages changes anything.
-    """
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
+    """Rows written by the service only: nobody adds, edits or deletes them by hand."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
