@@ -83,7 +83,8 @@ LOGIN_RECORDS = (AccessAttempt, AccessFailureLog, AccessLog)
 
 def login_records_erase(user: User) -> int:
     """Delete django-axes' records of logins under their username (attempts, failures, admin logins)."""
-    return sum(model.objects.filter(username=user.username).delete()[0] for model in LOGIN_RECORDS)
+    # Whatever case the name was typed in (the login limits count it case-folded too).
+    return sum(model.objects.filter(username__iexact=user.username).delete()[0] for model in LOGIN_RECORDS)
 
 
 def login_records_purge(now: datetime, dry_run: bool) -> int:

@@ -98,7 +98,9 @@ def test_login_records_go_with_the_user_and_after_thirty_days():
         login_record(model, username=f"old-{model.__name__}", days_ago=31)
         login_record(model, username=f"new-{model.__name__}", days_ago=29)
 
-    assert user_erase(username="kim", actor=None)["login_records"] == 3
+    login_record(AccessFailureLog, username="KIM", days_ago=1)  # typed in another case
+
+    assert user_erase(username="kim", actor=None)["login_records"] == 4
     assert expired_data_purge(now=NOW, dry_run=True).counts["login_records"] == 3
     assert expired_data_purge(now=NOW).counts["login_records"] == 3
 
