@@ -383,3 +383,8 @@ LOGGING = {
         "rq.worker": {"level": "INFO"},
     },
 }
+# --- Email tracking (notifications_app; PRIVACY.md) --------------------------------------
+# Open and click tracking are off for every email; True turns them on for staff recipients only.
+EMAIL_TRACKING_FOR_STAFF = env.bool("EMAIL_TRACKING_FOR_STAFF", default=False)
+# Days django-axes' login records (username, IP address, browser) are kept (PRIVACY.md).
+RETENTION_LOGIN_RECORD_DAYS = env.int("RETENTION_LOGIN_RECORD_DAYS", default=30)
