@@ -22,7 +22,7 @@ from devstack.sendgrid_webhook import (
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Suppression
 from notifications_app.privacy import hashed_address
 from notifications_app.registry import TEMPLATES
-from notifications_app.tests.conftest import send
+from notifications_app.tests.support import send
 from vividly.accounts.models import Enrollment, User
 from vividly.accounts.tests.factories import ClassroomFactory, StaffFactory, StudentFactory, TeacherFactory
 from vividly.privacy.models import AccessLogEntry

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from devstack.sendgrid_webhook import SECRET, T0, WebhookSigner, post, post_body, sent_notification, sg_event
+from devstack.workers import drain
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Status, Suppression
 from notifications_app.registry import TEMPLATES
 from notifications_app.selectors import address_is_suppressed
 from notifications_app.sending import record_sent
-from notifications_app.tests.conftest import drain, send
+from notifications_app.tests.support import send
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_secret")]
 

@@ -11,8 +11,7 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q
 from django.utils import timezone
 
-from vividly.accounts.login_limits import KEY_PREFIX
-from vividly.accounts.login_limits import _limits as login_limits
+from vividly.accounts.login_limits import KEY_PREFIX, username_identifier
 from vividly.accounts.models import Classroom, Enrollment, User
 from vividly.privacy import registry
 from vividly.privacy.redis_keys import glob_escape, redis_keys_delete
@@ -101,13 +100,8 @@ def login_records_purge(now: datetime, dry_run: bool) -> int:
 def throttles_erase(user: User) -> int:
     """Delete their API throttle window and the failed-login count of their username."""
     patterns = [API_THROTTLE_KEYS.format(username=glob_escape(user.username))]
-    # login_limits' own list of limits says how a username is keyed (its address limit is
-    # about a client address, not about them).
-    patterns += [
-        LOGIN_FAILURE_KEYS.format(kind=kind, identifier=glob_escape(identifier))
-        for _, kind, identifier in login_limits(username=user.username, address="")
-        if kind == "username"
-    ]
+    # Their username's failure count (the address limit is about a client address, not about them).
+    patterns.append(LOGIN_FAILURE_KEYS.format(kind="username", identifier=username_identifier(user.username)))
     return sum(redis_keys_delete("state", pattern) for pattern in patterns)
 
 
