@@ -128,26 +128,3 @@ def test_during_a_long_outage_only_the_oldest_entries_are_dropped(monkeypatch, c
     assert access_log_flush() == 3
     assert sorted(AccessLogEntry.objects.values_list("action", flat=True)) == ["read-2", "read-3", "read-4"]
 
-
-def test_admin_pages_about_a_student_are_logged_for_each_person_they_show(client):
-    from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
-    from notifications_app.tests.support import send
-
-    staff, student = StaffFactory(), StudentFactory(email="lea@example.edu")
-    client.force_login(staff)
-    content = stored_content()
-    request = requested(student, content)
-    view = ViewSessionFactory(user=student, cache_key=content["cache_key"])
-    notification = send(to="LEA@example.edu")
-    pages = [
-        ("admin:delivery_app_contentrequest_change", request.pk, "admin:contentrequest"),
-        ("admin:delivery_app_viewsession_change", view.pk, "admin:viewsession"),
-        ("admin:notifications_app_notification_change", notification.pk, "admin:notification"),
-    ]
-    for name, pk, _ in pages:
-        assert client.get(reverse(name, args=[pk])).status_code == 200
-    logged = list(AccessLogEntry.objects.order_by("id").values_list("actor", "subject_username", "action"))
-    assert logged == [(staff.username, student.username, action) for _, _, action in pages]
-    # Their own list pages name many people and are not reads of one person's data.
-    client.get(reverse("admin:delivery_app_viewsession_changelist"))
-    assert AccessLogEntry.objects.count() == len(pages)
