@@ -223,6 +223,27 @@ def test_invalidate_validation(service_client, body):
     assert response.json()["error"]["code"] == "validation_error"
 
 
+@pytest.mark.parametrize("body", ["0.0", "0", "false", '""', "[]", "null", '"cache_key"', "[1]"])
+def test_invalidate_refuses_a_body_that_is_not_an_object_even_with_query_arguments(service_client, body):
+    """Issue 17: a falsy body (`0.0`) was taken for no body, and the query's arguments deleted."""
+    _, stored = store(service_client)
+    response = service_client.generic(
+        "DELETE", f"{INVALIDATE}?cache_key={stored['cache_key']}", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert cold_tier.get(stored["cache_key"]) is not None
+
+
+def test_invalidate_takes_the_query_when_the_body_is_empty_or_an_empty_object(service_client):
+    _, first = store(service_client)
+    _, second = store(service_client)
+    for key, body in ((first["cache_key"], ""), (second["cache_key"], "{}")):
+        response = service_client.generic("DELETE", f"{INVALIDATE}?cache_key={key}", body, content_type="application/json")
+        assert response.status_code == 200, response.content
+        assert response.json()["cache_keys"] == [key]
+
+
 def test_invalidate_with_the_hot_tier_down_is_503_and_keeps_the_record(service_client, settings):
     _, stored = store(service_client)
     dead = f"redis://127.0.0.1:{free_port()}/0"
