@@ -239,7 +239,8 @@ def test_invalidate_takes_the_query_when_the_body_is_empty_or_an_empty_object(se
     _, first = store(service_client)
     _, second = store(service_client)
     for key, body in ((first["cache_key"], ""), (second["cache_key"], "{}")):
-        response = service_client.generic("DELETE", f"{INVALIDATE}?cache_key={key}", body, content_type="application/json")
+        url = f"{INVALIDATE}?cache_key={key}"
+        response = service_client.generic("DELETE", url, body, content_type="application/json")
         assert response.status_code == 200, response.content
         assert response.json()["cache_keys"] == [key]
 

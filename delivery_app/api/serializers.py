@@ -48,13 +48,21 @@ def choice_or_refusal(attrs: dict[str, Any]) -> AssetChoice | InvalidInput:
         return error
 
 
+@extend_schema_field({"type": "string", "enum": ["", *ASSET_TYPES]})
+class AssetTypeField(TextField):
+    """An asset type, or empty for the default (delivery_app.assets.asset_choice decides)."""
+
+
+@extend_schema_field({"type": "string", "enum": ["", *VIDEO_QUALITIES]})
+class QualityField(TextField):
+    """A video quality, or empty for the default (delivery_app.assets.asset_choice decides)."""
+
+
 class AssetQuerySerializer(serializers.Serializer):
     """`?type=&quality=` of a single URL: an unknown type or quality is a 400."""
 
-    type = TextField(required=False, allow_blank=True, help_text=f"One of {', '.join(ASSET_TYPES)}; default video.")
-    quality = TextField(
-        required=False, allow_blank=True, help_text=f"One of {', '.join(VIDEO_QUALITIES)} (video only); default 720p."
-    )
+    type = AssetTypeField(required=False, allow_blank=True, help_text="Default video.")
+    quality = QualityField(required=False, allow_blank=True, help_text="Video only; default 720p.")
 
     def validate(self, attrs: dict[str, Any]) -> AssetChoice:  # type: ignore[override]
         choice = choice_or_refusal(attrs)

@@ -388,3 +388,25 @@ def test_urls_and_views_of_content_still_pending_are_404(as_user, school):
     api = as_user(school["student_a"])
     assert_error(url_of(api, content["cache_key"]), 404, "not_found")
     assert_error(api.post(f"/api/v1/content/{content['cache_key']}/view", {}, format="json"), 404, "not_found")
+
+
+def test_the_schema_lists_the_asset_types_and_qualities_a_url_accepts(client):
+    """Issue 17: `?type=` and `?quality=` were documented as any string, and most were a 400."""
+    operation = client.get("/api/schema/?format=json").json()["paths"]["/api/v1/content/{cache_key}/url"]["get"]
+    enums = {parameter["name"]: parameter["schema"].get("enum") for parameter in operation["parameters"]}
+    assert enums["type"] == ["", "video", "audio", "script"]
+    assert enums["quality"] == ["", "720p", "1080p", "4K"]
+
+
+def test_view_start_with_a_null_quality_is_the_default_as_documented(as_user, school, client):
+    """Issue 17's example: `{"quality": null}`; the schema documents it (nullable) and it means 720p."""
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]["ViewStartRequest"]
+    assert schema["properties"]["quality"]["nullable"] is True
+    content = stored_content()
+    requested(school["student_a"], content)
+    api = as_user(school["student_a"])
+    started = api.post(f"/api/v1/content/{content['cache_key']}/view", {"quality": None}, format="json")
+    assert started.status_code == 201, started.content
+    assert ViewSession.objects.get(pk=started.json()["view_id"]).quality == "720p"
+    refused = api.post(f"/api/v1/content/{content['cache_key']}/view", {"quality": "8K"}, format="json")
+    assert refused.status_code == 400
