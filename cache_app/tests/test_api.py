@@ -1,5 +1,7 @@
 """The cache API end to end, on both cold tiers (local folder and GCS through the emulator)."""
 
+import re
+
 import pytest
 from django.core.cache import caches
 from django.utils.dateparse import parse_datetime
@@ -265,6 +267,20 @@ def test_store_refuses_an_asset_type_that_could_run_script(service_client, name)
     error = response.json()["error"]
     assert error["code"] == "validation_error" and "metadata.assets.video.720p" in error["details"]
     assert not CacheEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name, stored",
+    [("a/./b.mp3", False), ("./b.mp3", False), ("a/../b.mp3", False), ("a//b.mp3", False), (".a/..b/.../c.mp3", True)],
+)
+def test_the_schema_refuses_the_blob_names_the_server_refuses(service_client, client, name, stored):
+    """Issue 17: the schema's pattern let '.' segments through, which the store refuses."""
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]["StoreRequest"]
+    pattern = schema["properties"]["metadata"]["properties"]["assets"]["properties"]["audio"]["pattern"]
+    response = service_client.post(
+        STORE, store_body(metadata=metadata(assets={"video": {"720p": "v.mp4"}, "audio": name})), format="json"
+    )
+    assert (bool(re.match(pattern, name)), response.status_code) == (stored, 201 if stored else 400)
 
 
 def test_store_records_the_calling_principal(service_client, as_user):

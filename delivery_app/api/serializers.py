@@ -53,15 +53,16 @@ class AssetTypeField(TextField):
     """An asset type, or empty for the default (delivery_app.assets.asset_choice decides)."""
 
 
-@extend_schema_field({"type": "string", "enum": ["", *VIDEO_QUALITIES]})
+@extend_schema_field({"type": "string", "enum": list(VIDEO_QUALITIES)})
 class QualityField(TextField):
-    """A video quality, or empty for the default (delivery_app.assets.asset_choice decides)."""
+    """A video quality; leave it out for the default (delivery_app.assets.asset_choice decides)."""
 
 
 class AssetQuerySerializer(serializers.Serializer):
     """`?type=&quality=` of a single URL: an unknown type or quality is a 400."""
 
     type = AssetTypeField(required=False, allow_blank=True, help_text="Default video.")
+    # Unlike an empty type, an empty quality is refused (asset_choice), so blank is not documented.
     quality = QualityField(required=False, allow_blank=True, help_text="Video only; default 720p.")
 
     def validate(self, attrs: dict[str, Any]) -> AssetChoice:  # type: ignore[override]

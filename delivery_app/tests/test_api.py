@@ -119,6 +119,7 @@ def test_other_assets_and_their_errors(as_user, school):
     assert url_of(api, content["cache_key"], type="script").status_code == 404
     assert url_of(api, content["cache_key"], type="poster").status_code == 400
     assert url_of(api, content["cache_key"], quality="8K").status_code == 400
+    assert url_of(api, content["cache_key"], quality="").status_code == 400  # as the schema says
 
 
 def test_urls_of_content_a_caller_may_not_see_are_404(as_user, school):
@@ -395,7 +396,7 @@ def test_the_schema_lists_the_asset_types_and_qualities_a_url_accepts(client):
     operation = client.get("/api/schema/?format=json").json()["paths"]["/api/v1/content/{cache_key}/url"]["get"]
     enums = {parameter["name"]: parameter["schema"].get("enum") for parameter in operation["parameters"]}
     assert enums["type"] == ["", "video", "audio", "script"]
-    assert enums["quality"] == ["", "720p", "1080p", "4K"]
+    assert enums["quality"] == ["720p", "1080p", "4K"]
 
 
 def test_view_start_with_a_null_quality_is_the_default_as_documented(as_user, school, client):
