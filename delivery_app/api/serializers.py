@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cache_app.types import VIDEO_QUALITIES
+from cache_app.types import KEY_FIELD_SCHEMA, VIDEO_QUALITIES, key_field_errors
 from delivery_app.asset_urls import AssetRefused, AssetUrl, WantedAsset
 from delivery_app.assets import ASSET_TYPES, DEFAULT_QUALITY, AssetChoice, asset_choice
 from delivery_app.models import ContentRequest
@@ -72,10 +72,20 @@ class AssetQuerySerializer(serializers.Serializer):
         return choice
 
 
+@extend_schema_field(KEY_FIELD_SCHEMA)
+class KeyPartField(serializers.Field):
+    """topic_id, interest or style, by the cache's own rule (cache_app.types.key_field_errors)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if errors := key_field_errors(data):
+            raise serializers.ValidationError(errors)
+        return data
+
+
 class RequestCreateSerializer(serializers.Serializer):
-    topic_id = TextField(max_length=200)
-    interest = TextField(max_length=200)
-    style = TextField(max_length=200)
+    topic_id = KeyPartField()
+    interest = KeyPartField()
+    style = KeyPartField()
 
 
 class ContentRequestSerializer(serializers.ModelSerializer):

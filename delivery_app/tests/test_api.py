@@ -1,5 +1,6 @@
 """Requests, signed URLs, tracking and analytics through the API, as students and teachers."""
 
+import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -411,3 +412,15 @@ def test_view_start_with_a_null_quality_is_the_default_as_documented(as_user, sc
     assert ViewSession.objects.get(pk=started.json()["view_id"]).quality == "720p"
     refused = api.post(f"/api/v1/content/{content['cache_key']}/view", {"quality": "8K"}, format="json")
     assert refused.status_code == 400
+
+
+def test_a_request_for_a_triple_the_cache_cannot_key_is_refused_as_the_schema_says(as_user, school, client):
+    """Issue 17: the schema let '|' (the key separator) through; the cache's key rule refuses it."""
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]["RequestCreateRequest"]
+    pattern = schema["properties"]["interest"]["pattern"]
+    assert re.match(pattern, "music") and not re.match(pattern, "music|art")
+    api = as_user(school["student_a"])
+    body = {"topic_id": "t", "interest": "music|art", "style": "s"}
+    error = assert_error(api.post("/api/v1/content/requests", body, format="json"), 400, "validation_error")
+    assert error["details"]["interest"] == ["Must not contain '|', the key separator."]
+    assert not ContentRequest.objects.exists()
