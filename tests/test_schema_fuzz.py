@@ -43,6 +43,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from cache_app.types import VIDEO_QUALITIES
 from delivery_app.models import RequestStatus
 from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content, unstored_content
 from generation_app.tests.factories import claimed_job, job_metadata, uploaded
@@ -98,7 +99,8 @@ def seeded(school):
     # As Django's test client does: a request must not close the test's connection mid-transaction.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    content = stored_content()
+    # Every quality the schema lists is stored (and audio), so a valid ?quality= finds its file.
+    content = stored_content(qualities=VIDEO_QUALITIES)
     requested(school["student_a"], content)
     view = ViewSessionFactory(user=school["student_a"], cache_key=content["cache_key"], duration_seconds=DURATION)
     _, key = service_token()
