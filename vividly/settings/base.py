@@ -288,6 +288,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
 }
+# Schema tightness (issue 17): an unknown ?format= is ignored like any unknown query parameter.
+REST_FRAMEWORK["DEFAULT_CONTENT_NEGOTIATION_CLASS"] = "vividly.api.negotiation.ContentNegotiation"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vividly infrastructure services",
