@@ -383,3 +383,14 @@ LOGGING = {
         "rq.worker": {"level": "INFO"},
     },
 }
+
+# --- Playback through Google Cloud CDN (delivery_app.playback) ----------------------------
+# Unset: HLS is served by this service's own /files/p/ links (no bucket) or not at all (a
+# bucket without a CDN answers `progressive`). Keys are base64url, 16 bytes; the _NEXT pair is
+# the key being rolled in (checked, never used to sign until promoted to CDN_KEY_NAME/CDN_KEY).
+CDN_BASE_URL = env("CDN_BASE_URL", default="").rstrip("/")
+CDN_KEY_NAME = env("CDN_KEY_NAME", default="")
+CDN_KEY = env("CDN_KEY", default="")
+CDN_KEY_NAME_NEXT = env("CDN_KEY_NAME_NEXT", default="")
+CDN_KEY_NEXT = env("CDN_KEY_NEXT", default="")
+# --- end Playback ---------------------------------------------------------------------------
