@@ -164,15 +164,15 @@ def cdn_signer(clock: Callable[[], float] = time.time) -> CdnFolderSigner:
     )
 
 
-def folder_signer() -> FolderSigner | None:
+def folder_signer(clock: Callable[[], float] = time.time) -> FolderSigner | None:
     """Return the folder signer for this configuration, or None (a bucket with no CDN in front)."""
     if settings.CDN_BASE_URL:
-        return cdn_signer()
+        return cdn_signer(clock)
     from storages.backends.gcloud import GoogleCloudStorage
 
     if isinstance(storages["content"], GoogleCloudStorage):
         return None
-    return LocalFolderSigner()
+    return LocalFolderSigner(clock)
 
 
 @dataclass(frozen=True)
@@ -200,11 +200,12 @@ def best_video(metadata: dict[str, Any]) -> AssetChoice:
     return AssetChoice("video", quality)
 
 
-def content_playback_sign(*, user: User, cache_key: str, now: datetime | None = None) -> Playback:
+def content_playback_sign(*, user: User, cache_key: str, clock: Callable[[], float] = time.time) -> Playback:
     """Return a fresh playback grant for content `user` may reach (the access rule of `…/url`).
 
     HLS when the content has a package and a folder signer is configured; else the best video
     quality, signed as a single asset. Never remembered: asking again renews the lifetime.
+    `clock` dates the folder grant and `expires_in`.
     """
     error = content_access(user=user, cache_keys=[cache_key]).refusal(cache_key)
     if error is not None:
@@ -216,13 +217,15 @@ def content_playback_sign(*, user: User, cache_key: str, now: datetime | None = 
         raise NotFound(NOT_VISIBLE)
     metadata = found[cache_key]["metadata"]
     package = hls_package(metadata)
-    folders = folder_signer() if package else None
+    signed_at = clock()  # one instant for the signature and `expires_in`: a fresh grant reports the TTL
+    folders = folder_signer(lambda: signed_at) if package else None
     if package and folders:
         folder, entry = package
         grant = folders.sign(folder, entry=entry, ttl=settings.SIGNED_URL_TTL)
-        signed, cookie, kind = grant.signed, grant.cookie, "hls"
-    else:
-        blob = blob_for(metadata, best_video(metadata))
-        signed = signer().sign(blob, content_type=asset_content_type(blob), ttl=settings.SIGNED_URL_TTL)
-        cookie, kind = None, "progressive"
-    return Playback(cache_key, kind, signed.url, signed.expires_at, signed.expires_in(now), cookie)
+        now = datetime.fromtimestamp(signed_at, UTC)
+        return Playback(
+            cache_key, "hls", grant.signed.url, grant.signed.expires_at, grant.signed.expires_in(now), grant.cookie
+        )
+    blob = blob_for(metadata, best_video(metadata))
+    signed = signer().sign(blob, content_type=asset_content_type(blob), ttl=settings.SIGNED_URL_TTL)
+    return Playback(cache_key, "progressive", signed.url, signed.expires_at, signed.expires_in())
