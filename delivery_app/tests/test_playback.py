@@ -256,3 +256,20 @@ def test_content_still_pending_or_unknown_is_404(as_user, school):
     assert playback(as_user(school["student_a"]), pending["cache_key"]).status_code == 404
     assert playback(as_user(school["staff"]), "0" * 64).status_code == 404
     assert playback(as_user(school["staff"]), "not-a-key").status_code == 404
+
+
+def test_an_unreachable_cold_tier_is_a_503_not_a_false_404(as_user, school, monkeypatch):
+    from cache_app.tiers import ColdTier, hot_tier
+    from cache_app.types import ColdTierUnavailable
+
+    content = stored_hls_content()
+    requested(school["student_a"], content)
+    hot_tier.delete([content["cache_key"]])
+
+    def unreachable(self, cache_key):
+        raise ColdTierUnavailable()
+
+    monkeypatch.setattr(ColdTier, "get", unreachable)
+    response = playback(as_user(school["student_a"]), content["cache_key"])
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "cold_tier_unavailable"
