@@ -1,4 +1,5 @@
-"""Delivery scenarios: a signed URL (local and GCS signers), a batch of 50, a progress event."""
+"""Delivery scenarios: a signed URL (local and GCS signers), a batch of 50, a progress event,
+playback of an HLS package (local folder token and Cloud CDN signer)."""
 
 import json
 import tempfile
@@ -24,7 +25,10 @@ def delivery_scenarios(url: str) -> list[Scenario]:
     keys = []
     for index in range(CONTENTS):
         fields = {"topic_id": f"bench-delivery-{index}", "interest": "music", "style": "visual"}
-        assets = {"video": {"720p": f"bench/{index}/720p.mp4", "1080p": f"bench/{index}/1080p.mp4"}}
+        assets = {
+            "video": {"720p": f"bench/{index}/720p.mp4", "1080p": f"bench/{index}/1080p.mp4"},
+            "hls": f"bench/{index}/hls/master.m3u8",
+        }
         stored = cache_entry_store(
             **fields, metadata={"title": f"Bench {index}", "duration_seconds": 120, "assets": assets}
         )
@@ -50,7 +54,14 @@ def delivery_scenarios(url: str) -> list[Scenario]:
     key_path.close()
     gcs_env = {"GCS_CONTENT_BUCKET": "bench-content", "GOOGLE_APPLICATION_CREDENTIALS": key_path.name}
 
+    # Signing needs no object: an arbitrary (documented) 16-byte key is enough for the CDN signer.
+    cdn_env = {
+        "CDN_BASE_URL": "https://media.bench.example",
+        "CDN_KEY_NAME": "bench",
+        "CDN_KEY": "nZtRohdNF9m3cKM24IcK4w==",
+    }
     single = f"/api/v1/content/{keys[0]}/url?quality=720p"
+    playback = f"/api/v1/content/{keys[0]}/playback"
     batch = json.dumps({"items": [{"cache_key": key, "quality": "1080p"} for key in keys[:50]]})
     # Progress events are spread over many view sessions, as from a classroom of viewers.
     view_ids = ",".join(f'"{view.pk}"' for view in views)
@@ -121,6 +132,21 @@ end
             lua=progress_lua,
             target=">=0.4x",
             check=ratio_at_least(0.4),
+        ),
+        Scenario(
+            "playback, HLS local signer",
+            playback,
+            headers=auth,
+            target=">=0.45x",
+            check=ratio_at_least(0.45),
+        ),
+        Scenario(
+            "playback, HLS CDN signer",
+            playback,
+            headers=auth,
+            server_env=cdn_env,
+            target=">=0.45x",
+            check=ratio_at_least(0.45),
         ),
         Scenario(
             "signed URL, GCS signer",

@@ -47,6 +47,18 @@ BLOB_NAME_SCHEMA = {
     "description": "A path inside the content bucket: no leading '/', no '..', '.' or empty segments, "
     "no backslash or control characters, ending in an allowed type: " + ", ".join(ASSET_CONTENT_TYPES) + ".",
 }
+# An HLS package: its master playlist inside a folder of its own (never the bucket's root),
+# which also holds the variant playlists and segments it names by relative URIs; playback
+# authorises that folder and nothing above it.
+HLS_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": BLOB_NAME_MAX,
+    "pattern": rf"^({SEGMENT}+/)+{SEGMENT}*\.[mM]3[uU]8$",
+    "description": "The master playlist of an HLS package, '<folder>/master.m3u8': a path inside the content "
+    "bucket with at least one folder (the package's variant playlists and segments lie under it), "
+    "no leading '/', no '..', '.' or empty segments, ending in .m3u8.",
+}
 METADATA_SCHEMA = {
     "type": "object",
     "required": ["title", "duration_seconds", "assets"],
@@ -65,6 +77,7 @@ METADATA_SCHEMA = {
                     "properties": {quality: BLOB_NAME_SCHEMA for quality in VIDEO_QUALITIES},
                 },
                 **{kind: BLOB_NAME_SCHEMA for kind in SINGLE_ASSETS},
+                "hls": HLS_SCHEMA,
             },
         },
     },
@@ -154,7 +167,7 @@ def beyond_schema_errors(metadata: dict[str, Any]) -> dict[str, list[str]]:
         errors["metadata.duration_seconds"] = ["Must be a finite number."]
     assets = metadata["assets"]
     named = {f"video.{quality}": name for quality, name in assets["video"].items()}
-    named.update({kind: assets[kind] for kind in SINGLE_ASSETS if kind in assets})
+    named.update({kind: assets[kind] for kind in (*SINGLE_ASSETS, "hls") if kind in assets})
     for where, name in named.items():
         if problems := blob_name_errors(name):
             errors[f"metadata.assets.{where}"] = problems

@@ -77,7 +77,16 @@ def serve_signed_file(request: HttpRequest, blob_name: str, signer: LocalSigner 
         return error_response(403, code="invalid_signature", message="This link is invalid or has expired.")
     served_type = asset_content_type(blob_name)
     if served_type is None:
-        return error_response(403, code="type_not_allowed", message="Files of this type are not served.")
+        return type_not_allowed()
+    return blob_response(request, blob_name, served_type)
+
+
+def type_not_allowed() -> HttpResponse:
+    return error_response(403, code="type_not_allowed", message="Files of this type are not served.")
+
+
+def blob_response(request: HttpRequest, blob_name: str, served_type: str) -> HttpResponse:
+    """Serve a content blob (already authorised and typed) whole or as the one byte range asked for."""
     storage = storages["content"]
     try:
         size = storage.size(blob_name)

@@ -157,6 +157,14 @@ def test_signed_url(world):
     assert statuses(world, "get", path) == expect(401, (200, 404), (200, 404), 200, 401)
 
 
+def test_playback(world):
+    path = f"/api/v1/content/{world['mine']['cache_key']}/playback"
+    assert statuses(world, "get", path) == expect(401, (200, 404), (200, 404), 200, 401)
+    hidden = world["clients"]["student_b"].get(path).json()
+    missing = world["clients"]["student_b"].get(f"/api/v1/content/{'0' * 64}/playback").json()
+    assert hidden == missing
+
+
 def test_a_hidden_video_looks_exactly_like_a_missing_one(world):
     """No existence oracle: B asking for A's video gets what she gets for a key nobody stored."""
     student_b = world["clients"]["student_b"]

@@ -103,6 +103,7 @@ def endpoints(world: dict) -> list[Target]:
             "complete", "post", f"{content}/complete", "student_a", {"view_id": view}, [("view_id",)],
             path_value=key,
         ),
+        Target("playback", "get", f"{content}/playback", "student_a", path_value=key),
         Target("analytics", "get", f"{content}/analytics", "teacher_a", path_value=key),
         Target("analytics (staff)", "get", f"{content}/analytics", "staff", path_value=key),
         Target(
@@ -242,7 +243,7 @@ def send_variant(client, method: str, path: str, body, headers: dict, query: str
 
 
 ENDPOINTS = [
-    "token", "request", "requests", "url", "urls batch", "view", "progress", "complete", "analytics",
+    "token", "request", "requests", "url", "playback", "urls batch", "view", "progress", "complete", "analytics",
     "analytics (staff)",
     "cache check", "cache store", "invalidate (body)", "invalidate (key)", "invalidate (query)",
     "send", "send batch", "status",
@@ -336,6 +337,7 @@ ALLOWED = {
     "/api/v1/content/requests/{request}": {"DELETE"},
     "/api/v1/content/urls/batch": {"POST"},
     "/api/v1/content/{key}/url": {"GET"},
+    "/api/v1/content/{key}/playback": {"GET"},
     "/api/v1/content/{key}/view": {"POST"},
     "/api/v1/content/{key}/progress": {"POST"},
     "/api/v1/content/{key}/complete": {"POST"},

@@ -1,7 +1,12 @@
-"""Demo videos: small sample asset files in the content storage, cached in both tiers."""
+"""Demo videos: small sample asset files in the content storage, cached in both tiers.
+
+The first one also has an HLS package (devstack.demo.hls), so `make run` shows playback.
+"""
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
+
+from devstack.demo.hls import write_hls_package
 
 DEMO_VIDEOS = [
     {
@@ -10,6 +15,7 @@ DEMO_VIDEOS = [
         "style": "visual",
         "title": "Newton's Laws on the Basketball Court",
         "duration_seconds": 180,
+        "hls": True,
     },
     {
         "topic_id": "physics-newtons-laws",
@@ -42,6 +48,8 @@ def sample_assets(video: dict) -> dict:
     script = f"{folder}/script.txt"
     content.save(script, ContentFile(f"{video['title']}\n\nA short script for the demo.\n".encode()))
     assets["script"] = script
+    if video.get("hls"):
+        assets["hls"] = write_hls_package(f"{folder}/hls")
     return assets
 
 

@@ -390,3 +390,14 @@ LOGGING = {
 EMAIL_TRACKING_FOR_STAFF = env.bool("EMAIL_TRACKING_FOR_STAFF", default=False)
 # Days django-axes' login records (username, IP address, browser) are kept (PRIVACY.md).
 RETENTION_LOGIN_RECORD_DAYS = env.int("RETENTION_LOGIN_RECORD_DAYS", default=30)
+
+# --- Playback through Google Cloud CDN (delivery_app.playback) ----------------------------
+# Unset: HLS is served by this service's own /files/p/ links (no bucket) or not at all (a
+# bucket without a CDN answers `progressive`). Keys are base64url, 16 bytes; the _NEXT pair is
+# the key being rolled in (checked, never used to sign until promoted to CDN_KEY_NAME/CDN_KEY).
+CDN_BASE_URL = env("CDN_BASE_URL", default="").rstrip("/")
+CDN_KEY_NAME = env("CDN_KEY_NAME", default="")
+CDN_KEY = env("CDN_KEY", default="")
+CDN_KEY_NAME_NEXT = env("CDN_KEY_NAME_NEXT", default="")
+CDN_KEY_NEXT = env("CDN_KEY_NEXT", default="")
+# --- end Playback ---------------------------------------------------------------------------

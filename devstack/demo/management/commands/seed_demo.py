@@ -86,6 +86,11 @@ class Command(BaseCommand):
                 f'"interest": "{first["interest"]}", "style": "{first["style"]}"}}\'',
                 f"  curl -s '{base}/api/v1/content/{cache_keys[0]}/url?quality=720p&type=video' "
                 '-H "Authorization: Token $ALICE"',
+                "  # HLS: the master playlist, then one segment under the same folder token",
+                f'  URL=$(curl -s {base}/api/v1/content/{cache_keys[0]}/playback -H "Authorization: Token $ALICE" '
+                "| python3 -c 'import json, sys; print(json.load(sys.stdin)[\"url\"])'); "
+                "curl -s \"$URL\"; curl -s -o /dev/null -w '%{http_code} %{content_type} %{size_download}\\n' "
+                '"${URL%master.m3u8}360p/segment0.ts"',
                 f'  curl -s {base}/api/v1/content/{cache_keys[0]}/analytics -H "Authorization: Token $TEACHER"',
                 f'  curl -s -X POST {base}/internal/v1/notifications/send -H "Authorization: Bearer $SERVICE" '
                 '-H \'Content-Type: application/json\' -d \'{"to": "alice@example.edu", '

@@ -1,0 +1,53 @@
+"""GET /api/v1/content/{cache_key}/playback: what a player opens (HLS, or one progressive video)."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from delivery_app import playback
+from vividly.api.base import PublicAPIView
+from vividly.api.schema import error_responses
+
+FORMATS = ("hls", "progressive")
+
+
+class PlaybackSerializer(serializers.Serializer):
+    cache_key = serializers.CharField()
+    format = serializers.ChoiceField(choices=FORMATS)
+    url = serializers.URLField(help_text="Opens the master playlist (hls) or the video file (progressive).")
+    expires_at = serializers.DateTimeField()
+    expires_in = serializers.IntegerField(help_text="Seconds left before the URL expires; ask again to renew.")
+    cookie = serializers.CharField(
+        required=False,
+        help_text=f"With Cloud CDN only: the `{playback.CDN_COOKIE_NAME}` cookie value authorising the whole "
+        "package (segments are fetched without the URL's query string); set it for the CDN's host.",
+    )
+
+
+def playback_body(grant: playback.Playback) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "cache_key": grant.cache_key,
+        "format": grant.format,
+        "url": grant.url,
+        "expires_at": grant.expires_at,
+        "expires_in": grant.expires_in,
+    }
+    if grant.cookie is not None:
+        body["cookie"] = grant.cookie
+    return body
+
+
+class PlaybackView(PublicAPIView):
+    @extend_schema(
+        tags=["content"],
+        responses={200: PlaybackSerializer, **error_responses(401, 404, 503)},
+        description="Where a player opens the content: `hls` when it has an HLS package (every relative URI "
+        "of its playlists resolves to an authorised URL until `expires_at`), else `progressive`, the best "
+        "video quality. Same visibility as `…/url` (404 when not visible). Every call signs afresh.",
+    )
+    def get(self, request: Request, cache_key: str) -> Response:
+        grant = playback.content_playback_sign(user=request.user, cache_key=cache_key)
+        return Response(PlaybackSerializer(playback_body(grant)).data)
