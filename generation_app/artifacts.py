@@ -25,5 +25,7 @@ def artifact_errors(name: Any, content_type: Any) -> dict[str, list[str]]:
 def metadata_blob_names(metadata: dict[str, Any]) -> list[str]:
     """Return every blob a (validated) metadata document names, each once, in order."""
     assets = metadata.get("assets", {})
-    names = [*assets.get("video", {}).values(), *(assets[kind] for kind in ("audio", "script") if kind in assets)]
+    # The HLS master playlist must exist too (its variants and segments are the generator's care).
+    singles = (assets[kind] for kind in ("audio", "script", "hls") if kind in assets)
+    names = [*assets.get("video", {}).values(), *singles]
     return list(dict.fromkeys(names))

@@ -297,6 +297,16 @@ def test_complete_before_the_upload_lists_the_missing_blobs():
     assert job.status == JobStatus.LEASED
 
 
+def test_complete_needs_the_hls_master_playlist_it_names():
+    job = claimed_job()
+    uploaded(job, names=("720p.mp4",))
+    metadata = job_metadata(job)
+    metadata["assets"]["hls"] = f"generated/{job.cache_key}/1/hls/master.m3u8"
+    with pytest.raises(MissingAssets) as caught:
+        services.generation_job_complete(job_id=job.pk, lease_token=job.lease_token, metadata=metadata)
+    assert caught.value.details == {"missing_assets": [f"generated/{job.cache_key}/1/hls/master.m3u8"]}
+
+
 def test_complete_with_metadata_the_store_refuses_answers_with_the_stores_messages():
     job = claimed_job()
     with pytest.raises(InvalidInput) as caught:
