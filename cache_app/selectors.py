@@ -34,6 +34,16 @@ def invalidation_targets(
     return []
 
 
+def cache_entry_title(*, cache_key: str) -> str | None:
+    """Return the title of the stored entry `cache_key`, or None when none is stored (one indexed read).
+
+    The index row is written in the store's transaction and the `content_stored` signal is
+    sent after it commits: a caller that saved a pending request and then finds no row here
+    knows the signal of any store still to come will find its request.
+    """
+    return CacheEntry.objects.filter(pk=cache_key).values_list("title", flat=True).first()
+
+
 def hot_holds(cache_key: str) -> bool:
     try:
         return hot_tier.get(cache_key) is not None

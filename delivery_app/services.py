@@ -13,8 +13,9 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from cache_app.selectors import cache_entry_title
 from cache_app.services import cache_entry_fetch
-from cache_app.types import ColdTierUnavailable, cache_key_for, is_cache_key
+from cache_app.types import cache_key_for, is_cache_key
 from delivery_app.devices import device_from_user_agent, user_agent_text
 from delivery_app.generation import generation_demand_join, generation_demand_leave
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
@@ -62,16 +63,14 @@ def content_request_create(*, user: User, topic_id: str, interest: str, style: s
     except IntegrityError:  # the same student asked twice at once
         return ContentRequest.objects.get(user=user, cache_key=cache_key), False
     if opened and request.status == RequestStatus.PENDING:
-        # The content may have been stored between our lookup and our insert, in which
-        # case the store's notice found no pending request: look once more.
-        try:
-            again = cache_entry_fetch(cache_key=cache_key)
-        except ColdTierUnavailable:
-            again = None
-        if again is not None and again.hit:
+        # The content may have been stored between our lookup and our insert, in which case
+        # the store's notice found no pending request. Its index row says so: it commits
+        # before the notice is sent, so one indexed read (not a second read-through) closes it.
+        title = cache_entry_title(cache_key=cache_key)
+        if title is not None:
             with transaction.atomic():
                 generation_demand_leave(cache_key=cache_key)  # the job we may have opened is not needed
-                content_requests_mark_ready(cache_key=cache_key, title=again.metadata.get("title", ""))
+                content_requests_mark_ready(cache_key=cache_key, title=title)
             request.refresh_from_db()
     return request, created
 

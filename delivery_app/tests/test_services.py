@@ -33,6 +33,26 @@ def ask(user, content: dict) -> tuple[ContentRequest, bool]:
 # Content requests
 
 
+@pytest.mark.django_db(transaction=True)
+def test_content_stored_between_the_lookup_and_the_insert_still_makes_the_request_ready(monkeypatch):
+    """The race the re-check closes: the store's notice ran before the pending request existed."""
+    from cache_app.services import cache_entry_fetch
+    from delivery_app.tests.factories import unstored_content
+
+    student, content = StudentFactory(), unstored_content()
+    missed = cache_entry_fetch(cache_key=content["cache_key"])
+    assert not missed.hit
+
+    def lookup_then_a_store_lands(**kwargs):
+        # The first lookup misses; the content is stored (and its notice finds no request) before our insert.
+        stored_content(topic_id=content["topic_id"], interest=content["interest"], style=content["style"])
+        return missed
+
+    monkeypatch.setattr(services, "cache_entry_fetch", lookup_then_a_store_lands)
+    request, created = ask(student, content)
+    assert created and request.status == RequestStatus.READY and request.ready_at is not None
+
+
 def test_a_miss_joins_the_generation_demand_in_the_requests_transaction(demand):
     student, content = StudentFactory(), unstored_content()
     request, created = ask(student, content)
