@@ -1,0 +1,187 @@
+"""/api/v1/classrooms: a teacher's classrooms, and each enrolled student's progress on one video (JSON or CSV)."""
+
+import csv
+import io
+from typing import Any
+
+from django.utils.cache import patch_vary_headers
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cache_app.types import is_cache_key
+from delivery_app import classrooms
+from delivery_app.access_log import students_read
+from delivery_app.api.serializers import RoundedFloatField
+from vividly.accounts.models import Classroom
+from vividly.api.base import PublicAPIView
+from vividly.api.pagination import Pagination
+from vividly.api.schema import error_responses
+
+TAGS = ["classrooms"]
+STATUS_HELP = (
+    "`completed`: one of the student's views of the video was marked complete; "
+    "`in_progress`: one of their views has watched time or a furthest position above 0; "
+    "`not_started`: their request is ready (or a view was opened) but nothing was watched yet; "
+    "`pending`: their request waits for the content to be generated; "
+    "`not_requested`: no open request (none, cancelled, or its generation failed). The first that applies."
+)
+
+
+class ClassroomSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    teacher = serializers.CharField(source="teacher_username", help_text="The teacher's username.")
+    students = serializers.IntegerField(source="student_count", help_text="How many students are enrolled.")
+
+
+class ClassroomPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ClassroomSerializer(many=True)
+
+
+class ProgressQuerySerializer(serializers.Serializer):
+    cache_key = serializers.CharField(help_text="The video's cache key (64 lowercase hexadecimal characters).")
+
+    def validate_cache_key(self, value: str) -> str:
+        if not is_cache_key(value):
+            raise serializers.ValidationError("Must be a cache key: 64 lowercase hexadecimal characters.")
+        return value
+
+
+class StudentProgressSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    status = serializers.ChoiceField(choices=classrooms.ProgressStatus.ALL, help_text=STATUS_HELP)
+    watched_seconds = RoundedFloatField(help_text="Watched time summed over the student's views of the video.")
+    furthest_position_seconds = RoundedFloatField(help_text="The furthest position any of their views reached.")
+    last_viewed_at = serializers.DateTimeField(allow_null=True, help_text="Their last progress event, if any.")
+
+
+class ClassProgressSerializer(serializers.Serializer):
+    classroom = serializers.IntegerField(help_text="The classroom's id.")
+    cache_key = serializers.CharField()
+    students = StudentProgressSerializer(many=True)
+
+
+# Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """Return `value` for a CSV cell: text a spreadsheet would run as a formula is quoted as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return "" if value is None else value
+
+
+class ProgressCSVRenderer(BaseRenderer):
+    """A class's progress rows as CSV: a header line, then one line per student.
+
+    UTF-8 with a byte order mark, so spreadsheet programs (Excel above all) read the names right.
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+    columns = tuple(StudentProgressSerializer().fields)
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(self.columns)
+        for row in data["students"]:
+            writer.writerow([spreadsheet_text(row[column]) for column in self.columns])
+        return ("\ufeff" + text.getvalue()).encode(self.charset)
+
+
+class KnownFormatNegotiation(DefaultContentNegotiation):
+    """`?format=` naming no representation of the view is a 406 (DRF answers 404, as if the
+    classroom were missing)."""
+
+    def filter_renderers(self, renderers: list, format: str) -> list:
+        known = [renderer for renderer in renderers if renderer.format == format]
+        if not known:
+            formats = ", ".join(renderer.format for renderer in renderers)
+            raise NotAcceptable(f"format must be one of {formats}.")
+        return known
+
+
+def progress_filename(classroom: Classroom, cache_key: str) -> str:
+    """Return the CSV's file name: the classroom's name (ASCII) and the start of the key."""
+    return f"progress-{slugify(classroom.name) or f'classroom-{classroom.pk}'}-{cache_key[:12]}.csv"
+
+
+class ClassroomsView(PublicAPIView):
+    @extend_schema(
+        tags=TAGS,
+        parameters=[
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="at most 500; default 50"),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
+        ],
+        responses={200: ClassroomPageSerializer, **error_responses(400, 401, 403, 429)},
+        description="The caller's classrooms (staff: every classroom), by name, paged; students are refused (403).",
+    )
+    def get(self, request: Request) -> Response:
+        paginator = Pagination()
+        page = paginator.paginate_queryset(classrooms.classrooms_for(user=request.user), request, view=self)
+        return paginator.get_paginated_response(ClassroomSerializer(page, many=True).data)
+
+
+class ClassroomProgressView(PublicAPIView):
+    renderer_classes = [JSONRenderer, ProgressCSVRenderer]
+    content_negotiation_class = KnownFormatNegotiation
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[
+            ProgressQuerySerializer,
+            OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the rows as CSV; default json."),
+        ],
+        responses={
+            (200, "application/json"): ClassProgressSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="A header line (the fields of a student row), then one line per student; UTF-8.",
+            ),
+            # Errors are JSON whatever was asked for.
+            **{
+                (code, "application/json"): error
+                for code, error in error_responses(400, 401, 403, 404, 406, 429).items()
+            },
+        },
+        description="One row per student enrolled in the classroom, by username, for the video `cache_key`. "
+        f"Status: {STATUS_HELP} The classroom's teacher and staff only: another teacher's classroom is a 404, "
+        "a student is refused (403). `?format=csv` or `Accept: text/csv` answers the same rows as CSV "
+        "(a file to download); errors are JSON either way.",
+    )
+    def get(self, request: Request, classroom_id: int) -> Response:
+        classroom = classrooms.classroom_visible(user=request.user, classroom_id=classroom_id)
+        query = ProgressQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        cache_key = query.validated_data["cache_key"]
+        rows = classrooms.classroom_progress(classroom=classroom, cache_key=cache_key)
+        students_read(actor=request.user, student_ids=[row.id for row in rows], action="progress")
+        body = {"classroom": classroom.pk, "cache_key": cache_key, "students": rows}
+        response = Response(ClassProgressSerializer(body).data)
+        if request.accepted_renderer.format == ProgressCSVRenderer.format:
+            response["Content-Disposition"] = f'attachment; filename="{progress_filename(classroom, cache_key)}"'
+        return response
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        # An error is the contract's JSON body, whichever representation was asked for.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return response
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        patch_vary_headers(response, ["Accept"])
+        return super().finalize_response(request, response, *args, **kwargs)
