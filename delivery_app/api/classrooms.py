@@ -165,7 +165,7 @@ class ClassroomProgressView(PublicAPIView):
     )
     def get(self, request: Request, classroom_id: int) -> Response:
         classroom = classrooms.classroom_visible(user=request.user, classroom_id=classroom_id)
-        query = ProgressQuerySerializer(data=request.query_params)
+        query = ProgressQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         cache_key = query.validated_data["cache_key"]
         rows = classrooms.classroom_progress(classroom=classroom, cache_key=cache_key)

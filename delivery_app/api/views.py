@@ -171,7 +171,8 @@ class AnalyticsView(PublicAPIView):
         "the caller may not read is a 404).",
     )
     def get(self, request: Request, cache_key: str) -> Response:
-        only = validated(AnalyticsQuerySerializer, request.query_params)
+        # A plain dict: DRF would read an empty ?from= from a QueryDict as "not given".
+        only = validated(AnalyticsQuerySerializer, request.query_params.dict())
         numbers = analytics.video_analytics(user=request.user, cache_key=cache_key, only=only)
         viewers = analytics.video_viewer_ids(user=request.user, cache_key=cache_key, only=only)
         students_read(actor=request.user, student_ids=viewers, action="analytics")
