@@ -228,6 +228,36 @@ def test_analytics(world):
     assert statuses(world, "get", theirs) == expect(401, (403, 403), (404, 200), 200, 401)
 
 
+def test_classrooms_list(world):
+    assert statuses(world, "get", "/api/v1/classrooms") == expect(401, (403, 403), (200, 200), 200, 401)
+    seen = {
+        role: {row["id"] for row in world["clients"][role].get("/api/v1/classrooms").json()["results"]}
+        for role in ("teacher_a", "teacher_b", "staff")
+    }
+    a, b = world["teacher_a"].classrooms.get().pk, world["teacher_b"].classrooms.get().pk
+    assert seen == {"teacher_a": {a}, "teacher_b": {b}, "staff": {a, b}}
+
+
+@pytest.mark.parametrize("format", ["json", "csv"])
+def test_class_progress_is_for_its_teacher_and_staff(world, format):
+    key = world["mine"]["cache_key"]
+    a, b = world["teacher_a"].classrooms.get().pk, world["teacher_b"].classrooms.get().pk
+    mine = f"/api/v1/classrooms/{a}/progress?cache_key={key}&format={format}"
+    theirs = f"/api/v1/classrooms/{b}/progress?cache_key={key}&format={format}"
+    assert statuses(world, "get", mine) == expect(401, (403, 403), (200, 404), 200, 401)
+    assert statuses(world, "get", theirs) == expect(401, (403, 403), (404, 200), 200, 401)
+
+
+def test_analytics_of_a_classroom_is_for_its_teacher_and_staff(world):
+    key = world["mine"]["cache_key"]
+    a, b = world["teacher_a"].classrooms.get().pk, world["teacher_b"].classrooms.get().pk
+    mine = f"/api/v1/content/{key}/analytics?classroom={a}"
+    # Teacher A's video in teacher B's classroom: the classroom is not hers to read.
+    theirs = f"/api/v1/content/{key}/analytics?classroom={b}&from=2026-01-01&to=2026-12-31"
+    assert statuses(world, "get", mine) == expect(401, (403, 403), (200, 404), 200, 401)
+    assert statuses(world, "get", theirs) == expect(401, (403, 403), (404, 404), 200, 401)
+
+
 # --- everything else ----------------------------------------------------------------------
 
 

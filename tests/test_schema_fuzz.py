@@ -74,6 +74,7 @@ def seeded(school):
         "duration_seconds": DURATION,
         "notification_id": str(send().pk),
         "username": school["student_a"].username,
+        "classroom_id": str(school["teacher_a"].classrooms.get().pk),
         "service": f"Bearer {key}",
         "users": {
             role: f"Token {user_token(school[role])}"
@@ -89,9 +90,13 @@ def seeded(school):
 def aim_at_seeded_objects(case, seeded: dict) -> None:
     """Replace generated ids, credentials and template contexts with ones that exist."""
     path_parameters = case.path_parameters or {}
-    for name in ("cache_key", "notification_id", "username", "job_id", "request_id"):
+    for name in ("cache_key", "notification_id", "username", "job_id", "request_id", "classroom_id"):
         if name in path_parameters:
             path_parameters[name] = seeded[name]
+    query = case.query if isinstance(case.query, dict) else {}
+    for name, seeded_name in (("cache_key", "cache_key"), ("classroom", "classroom_id")):
+        if name in query:
+            query[name] = seeded[seeded_name]
     if case.path == "/internal/v1/cache/invalidate":
         # Its arguments combine in three ways only; the generator rarely finds one.
         case.query = {}
@@ -133,8 +138,8 @@ def test_every_operation_conforms_and_never_5xx(case, data, seeded):
     if case.path.startswith("/internal/"):
         caller = "service"
     elif aimed:
-        # The seeded objects' owner, or for analytics (teachers and staff only) her teacher.
-        caller = "teacher_a" if case.path.endswith("/analytics") else "student_a"
+        # The seeded objects' owner, or for what only teachers and staff see (analytics, classrooms) her teacher.
+        caller = "teacher_a" if case.path.endswith("/analytics") or "/classrooms" in case.path else "student_a"
     else:
         caller = data.draw(st.sampled_from(sorted(seeded["users"])))
     headers = {"Authorization": seeded["service"] if caller == "service" else seeded["users"][caller]}
