@@ -40,5 +40,5 @@ limit_request_field_size = 8190
 
 # Signed links carry their signature in the query string: log the path only (%(U)s), never
 # the request line (%(r)s) or the query (%(q)s).
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
@@ -47,13 +48,20 @@ def prepare_environment(data_dir: Path) -> None:
     # Benchmarks measure the service, not its limits (which would answer 429s instead).
     os.environ.setdefault("EMAIL_RATE_LIMIT_PER_MINUTE", "1000000")
     os.environ.setdefault("EMAIL_RECIPIENT_LIMIT_PER_HOUR", "1000000")
-    os.environ.setdefault("API_USER_THROTTLE_RATE", "100000000/min")
+    os.environ.setdefault("API_USER_RATE", "100000000/min")
+    # As before gunicorn.conf.py: no access log line per request in the measurement.
+    os.environ.setdefault("GUNICORN_ACCESS_LOG", "")
+    # Production refuses short or well-known keys; one throwaway key, shared by every process of the run.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     (data_dir / "static").mkdir()
 
 
-def wait_until_up(url: str, timeout: float = 30.0) -> None:
+def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            # It could not bind (another server on BENCH_PORT): measuring that one would be a lie.
+            raise SystemExit(f"gunicorn exited with {server.returncode}; is BENCH_PORT taken?")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback URL we built
                 if response.status == 200:
@@ -160,13 +168,16 @@ def start_server(port: int, workers: int, env_overrides: dict[str, str]) -> subp
             str(workers),
             "--worker-class",
             "sync",
+            # gunicorn.conf.py sets threads for production (gthread); the bench measures sync workers.
+            "--threads",
+            "1",
             "--log-level",
             "warning",
         ],
         cwd=BASE_DIR,
         env={**os.environ, **env_overrides},
     )
-    wait_until_up(f"http://127.0.0.1:{port}/healthz")
+    wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
     return server
 
 

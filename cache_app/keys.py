@@ -9,6 +9,13 @@ KEY_FIELDS = ("topic_id", "interest", "style")
 FIELD_MAX_LENGTH = 200
 SEPARATOR = "|"
 CACHE_KEY_PATTERN = "^[0-9a-f]{64}$"
+# key_field_errors as far as JSON Schema can say it (valid Unicode is the parser's rule).
+KEY_FIELD_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": FIELD_MAX_LENGTH,
+    "pattern": rf"^[^{SEPARATOR}\u0000]+$",
+}
 
 
 def key_field_errors(value: object) -> list[str]:

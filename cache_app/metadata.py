@@ -27,6 +27,10 @@ METADATA_MAX_BYTES = 64 * 1024
 METADATA_MAX_DEPTH = 32
 
 SEGMENT = r"[^/\\\u0000-\u001f\u007f]"  # any character but '/', '\\' and control characters
+NOT_DOT = r"[^./\\\u0000-\u001f\u007f]"
+# A directory segment other than '.' and '..': one or two dots need a character after them
+# (spelt without lookahead, which not every JSON Schema tool's regex engine has).
+DIRECTORY = rf"(?:\.?{NOT_DOT}|\.\.{SEGMENT}){SEGMENT}*"
 # An allowed type's extension, in any case (asset_content_type lowercases it).
 ALLOWED_EXTENSION = "|".join(
     "".join(f"[{char.lower()}{char.upper()}]" if char.isalpha() else char for char in extension[1:])
@@ -36,10 +40,10 @@ BLOB_NAME_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": BLOB_NAME_MAX,
-    # No empty segment, leading '/', backslash or control character, and an allowed type
-    # (an .html or .svg asset served from this origin would run script); blob_name_errors
-    # also refuses '.' and '..' segments and text that is not valid Unicode.
-    "pattern": rf"^({SEGMENT}+/)*{SEGMENT}*\.({ALLOWED_EXTENSION})$",
+    # No empty, '.' or '..' segment, leading '/', backslash or control character, and an
+    # allowed type (an .html or .svg asset served from this origin would run script);
+    # blob_name_errors also refuses text that is not valid Unicode.
+    "pattern": rf"^({DIRECTORY}/)*{SEGMENT}*\.({ALLOWED_EXTENSION})$",
     "description": "A path inside the content bucket: no leading '/', no '..', '.' or empty segments, "
     "no backslash or control characters, ending in an allowed type: " + ", ".join(ASSET_CONTENT_TYPES) + ".",
 }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cache_app.asset_types import ASSET_CONTENT_TYPES, asset_content_type
-from cache_app.keys import cache_key_for, is_cache_key
+from cache_app.keys import KEY_FIELD_SCHEMA, cache_key_for, is_cache_key, key_field_errors
 from cache_app.metadata import VIDEO_QUALITIES, blob_name_errors, metadata_validate
 from cache_app.tiers import ColdTierUnavailable
 
@@ -29,6 +29,7 @@ class Lookup:
 
 __all__ = [
     "ASSET_CONTENT_TYPES",
+    "KEY_FIELD_SCHEMA",
     "VIDEO_QUALITIES",
     "ColdTierUnavailable",
     "Lookup",
@@ -36,5 +37,6 @@ __all__ = [
     "blob_name_errors",
     "cache_key_for",
     "is_cache_key",
+    "key_field_errors",
     "metadata_validate",
 ]

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from delivery_app import analytics
 from delivery_app.models import ContentRequest, ViewSession
 from vividly.errors import DomainError
+from vividly.privacy.admin_access import AccessLoggedAdminMixin
 
 CHART_WIDTH, CHART_HEIGHT = 420, 200
 
@@ -19,7 +20,7 @@ def analytics_link(cache_key: str) -> str:
 
 
 @admin.register(ContentRequest)
-class ContentRequestAdmin(admin.ModelAdmin):
+class ContentRequestAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "topic_id", "interest", "style", "status", "error_code", "created_at", "ready_at", "video")
     list_filter = ("status", "created_at", "style")
     search_fields = ("user__username", "topic_id", "interest", "cache_key")
@@ -36,7 +37,7 @@ class ContentRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(ViewSession)
-class ViewSessionAdmin(admin.ModelAdmin):
+class ViewSessionAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = (
         "user",
         "short_key",

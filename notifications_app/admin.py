@@ -13,7 +13,9 @@ from notifications_app.registry import TEMPLATES
 from notifications_app.rendering import render_email
 from notifications_app.services import Sender, notification_resend
 from notifications_app.sweep import notification_requeue
+from vividly.accounts.models import User
 from vividly.errors import DomainError
+from vividly.privacy.admin_access import AccessLoggedAdminMixin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -41,7 +43,7 @@ class ProviderEventInline(ReadOnlyInline):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = (
         "to",
         "template",
@@ -60,6 +62,10 @@ class NotificationAdmin(admin.ModelAdmin):
     inlines = (DeliveryAttemptInline, ProviderEventInline)
     actions = ("resend", "requeue")
     change_list_template = "admin/notifications_app/notification/change_list.html"
+
+    def access_log_subjects(self, obj: Notification) -> QuerySet:
+        # An email is about the people whose address it went to.
+        return User.objects.filter(email__iexact=obj.to)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # emails are sent through the API, which validates them

@@ -1,12 +1,14 @@
-"""Read notifications (one with its provider events, the stuck ones) and the suppression list."""
+"""Read notifications (one with its provider events, the stuck ones), the suppression list, staff addresses."""
 
 import uuid
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from notifications_app.privacy import suppressed_forms
 from notifications_app.queueing import sending_lease_seconds
 from vividly.errors import NotFound
 
@@ -22,13 +24,17 @@ def notification_get(*, notification_id: uuid.UUID) -> Notification:
 
 
 def address_is_suppressed(address: str) -> bool:
-    """Return True when `address` must never be sent to again (it hard bounced)."""
-    return Suppression.objects.filter(address=address.lower()).exists()
+    """Return True when `address` must never be sent to again (it hard bounced).
+
+    An erased owner's suppression holds only the keyed hash of the address, which SQL
+    cannot compute: both forms are computed here and looked up by equality.
+    """
+    return Suppression.objects.filter(address__in=suppressed_forms(address)).exists()
 
 
-def with_suppression_flag(notifications: QuerySet[Notification]) -> QuerySet[Notification]:
-    """Annotate each notification with `suppressed`: is its address on the suppression list?"""
-    return notifications.annotate(suppressed=Exists(Suppression.objects.filter(address=Lower(OuterRef("to")))))
+def address_is_staff(address: str) -> bool:
+    """Return True when `address` belongs to an active staff user."""
+    return get_user_model().objects.filter(email__iexact=address, is_staff=True, is_active=True).exists()
 
 
 def with_event_flag(notifications: QuerySet[Notification]) -> QuerySet[Notification]:

@@ -15,6 +15,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from anymail.exceptions import AnymailError, AnymailRequestsAPIError
 from django.conf import settings
@@ -25,10 +26,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
+from notifications_app.privacy import REDACTED_STATUSES, context_redacted
 from notifications_app.queueing import enqueue_delivery_in
 from notifications_app.rate_limits import send_slot_take
 from notifications_app.rendering import RenderedEmail, render_email
-from notifications_app.selectors import with_suppression_flag
+from notifications_app.selectors import address_is_staff, address_is_suppressed
 from vividly.process_state import process_wide
 
 logger = logging.getLogger("vividly.notifications")
@@ -59,9 +61,9 @@ def notification_deliver(*, notification_id: str) -> str:
     if not claimed:
         # Sent, finished, claimed by another job, or not due yet (its own job is scheduled).
         return "not_claimed"
-    notification = with_suppression_flag(Notification.objects).get(pk=notification_id)
+    notification = Notification.objects.get(pk=notification_id)
 
-    if notification.suppressed:
+    if address_is_suppressed(notification.to):
         finish(notification, Status.SUPPRESSED, error="Not sent: this address is suppressed (it bounced).")
         return "suppressed"
 
@@ -115,7 +117,14 @@ def build_message(notification: Notification, rendered: RenderedEmail) -> EmailM
     # notification even when the worker died before recording the provider's message id.
     message.metadata = {"notification_id": str(notification.pk)}
     message.tags = [notification.template]
+    # No tracking pixel and no rewritten links (PRIVACY.md): a student's reading is not recorded.
+    message.track_opens = message.track_clicks = tracking_allowed(notification.to)
     return message
+
+
+def tracking_allowed(address: str) -> bool:
+    """Return whether an email to `address` may be tracked: only a staff recipient's, only when configured."""
+    return settings.EMAIL_TRACKING_FOR_STAFF and address_is_staff(address)
 
 
 @process_wide("EMAIL_BACKEND", "ANYMAIL")
@@ -236,7 +245,12 @@ def reschedule(notification: Notification, delay: float) -> None:
 
 
 def finish(notification: Notification, status: str, *, error: str) -> None:
-    """End a claimed row without a provider call (suppressed, or cannot be rendered)."""
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-        status=status, status_changed_at=timezone.now(), last_error=error, next_attempt_at=None
-    )
+    """End a claimed row without a provider call (suppressed, or cannot be rendered).
+
+    A final row loses its names and links in the same UPDATE (a failed one keeps them: an
+    operator may resend it).
+    """
+    changes: dict[str, Any] = {"status": status, "status_changed_at": timezone.now(), "last_error": error}
+    if status in REDACTED_STATUSES:
+        changes["context"] = context_redacted(notification.context)
+    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(**changes, next_attempt_at=None)

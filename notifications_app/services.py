@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from notifications_app.models import Notification, Priority
+from notifications_app.privacy import REDACTED_STATUSES
 from notifications_app.queueing import enqueue_deliveries
 from notifications_app.rate_limits import SendQuota, recipient_slot_take, send_quota_take, whole_seconds
 from notifications_app.validation import SendRequest, send_request_validate
@@ -29,6 +30,14 @@ class RecipientRateLimited(RateLimited):
 class SendQuotaExceeded(RateLimited):
     code = "send_quota_exceeded"
     default_message = "This service token has used up today's send quota (it starts over at midnight UTC)."
+
+
+class NotificationRedacted(Conflict):
+    code = "notification_redacted"
+    default_message = (
+        "This email is final, so its names and links were removed (privacy); it cannot be resent. "
+        "Send a new email with its details instead."
+    )
 
 
 class IdempotencyConflict(Conflict):
@@ -186,7 +195,13 @@ def notification_send_batch(
 
 
 def notification_resend(*, notification: Notification, sender: Sender = SYSTEM) -> Notification:
-    """Send the same email again as a new notification (an operator's decision: no recipient cap)."""
+    """Send the same email again as a new notification (an operator's decision: no recipient cap).
+
+    A final email (delivered, bounced, rejected, suppressed) lost its names and links: there
+    is nothing left to resend it with, so it is refused rather than sent without them.
+    """
+    if notification.status in REDACTED_STATUSES:
+        raise NotificationRedacted(details={"status": notification.status})
     return notification_send(
         to=notification.to,
         template=notification.template,

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from notifications_app.privacy import REDACTED_STATUSES, context_redacted, provider_event_payload_minimised
 from vividly.text import is_storable, storable, storable_json
 
 logger = logging.getLogger("vividly.notifications")
@@ -115,6 +116,10 @@ def advance(notification: Notification, event: AnymailTrackingEvent, occurred_at
     if target and current not in FINAL and RANK[target] > RANK[current]:
         notification.status, notification.status_changed_at = target, timezone.now()
         changed += ["status", "status_changed_at"]
+        if target in REDACTED_STATUSES:
+            # Nothing renders it again: its names and links go in the save that makes it final.
+            notification.context = context_redacted(notification.context)
+            changed.append("context")
         if target in (Status.BOUNCED, Status.REJECTED):
             notification.last_error = storable(str(event.mta_response or event.reject_reason or event.event_type), 2000)
             changed.append("last_error")
@@ -172,9 +177,10 @@ def provider_event_record(*, event: AnymailTrackingEvent) -> ProviderEvent | Non
         logger.warning("tracking event %s for %s names another recipient; ignored", event.event_type, notification.pk)
         return None
     occurred_at = occurred_at_for(event, notification)
+    # Only the whitelisted fields are kept (never the reader's IP, browser or clicked link).
     # What SendGrid relays from remote mail servers can hold anything; PostgreSQL cannot,
     # and a failed post is retried (and fails again) for a day, with the batch's other events.
-    raw = storable_json(event.esp_event) if isinstance(event.esp_event, dict) else {}
+    raw = storable_json(provider_event_payload_minimised(event.esp_event)) if isinstance(event.esp_event, dict) else {}
     key = dedupe_key(event, notification)
     with transaction.atomic():
         try:

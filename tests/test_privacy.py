@@ -8,12 +8,21 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
+from rest_framework.test import APIClient
 
 from delivery_app.models import ContentRequest, ViewSession
 from delivery_app.tests.factories import ViewSessionFactory, requested, stored_content
+from devstack.sendgrid_webhook import (
+    T0,
+    post,
+    sent_notification,
+    sg_event,
+    webhook_secret,  # noqa: F401 - a fixture of the tracking test below
+)
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Suppression
 from notifications_app.privacy import hashed_address
-from notifications_app.tests.conftest import send
+from notifications_app.registry import TEMPLATES
+from notifications_app.tests.support import send
 from vividly.accounts.models import Enrollment, User
 from vividly.accounts.tests.factories import ClassroomFactory, StaffFactory, StudentFactory, TeacherFactory
 from vividly.privacy.models import AccessLogEntry
@@ -37,7 +46,7 @@ def zoe(as_user):
     request = requested(student, content)
     view = ViewSessionFactory(user=student, cache_key=content["cache_key"], watched_seconds=42.0)
     notification = send(
-        "welcome_student", to=EMAIL.lower(), context={"student_name": "Zoe", "login_url": "https://x.example/login"}
+        "welcome_student", to=EMAIL.lower(), context={**TEMPLATES["welcome_student"].sample, "student_name": "Zoe"}
     )
     DeliveryAttempt.objects.create(notification=notification, number=1, outcome="sent", provider_message_id="m-1")
     ProviderEvent.objects.create(
@@ -58,9 +67,12 @@ def zoe(as_user):
         action_flag=CHANGE,
         change_message="[]",
     )
-    # Her throttle key (DRF, by id) comes from a real request; the recipient limit key from the send above.
+    # Her API throttle key comes from a real request; the recipient limit key from the send above.
     her_client = as_user(student)
     assert her_client.get("/api/v1/content/requests").status_code == 200
+    # A failed login counts against her username (by its hash, so the text search cannot see it).
+    failed = APIClient().post("/api/v1/auth/token", {"username": "zoe-quill", "password": "wrong"}, format="json")
+    assert failed.status_code == 400 and login_failure_keys()
     return {
         "client": her_client,
         "student": student,
@@ -70,6 +82,10 @@ def zoe(as_user):
         "view": view,
         "notification": notification,
     }
+
+
+def login_failure_keys() -> list[bytes]:
+    return list(client("state").scan_iter(match="vividly:limits:LIMITER/username/*"))
 
 
 def test_the_export_holds_every_row_about_her_in_the_documented_layout(zoe, as_user):
@@ -89,9 +105,11 @@ def test_the_export_holds_every_row_about_her_in_the_documented_layout(zoe, as_u
         "view_sessions",
         "notifications",
         "suppressions",
+        "cache_entries",
         "preferences",
         "access_log",
     }
+    assert export["cache_entries"] == []  # a student stores no content
     assert export["user"]["username"] == "zoe-quill" and export["user"]["email"] == EMAIL
     assert export["user"]["first_name"] == "Zoe" and "password" not in export["user"]
     assert [row["classroom_id"] for row in export["enrolments"]] == [zoe["classroom"].pk]
@@ -101,7 +119,7 @@ def test_the_export_holds_every_row_about_her_in_the_documented_layout(zoe, as_u
     assert view["id"] == str(zoe["view"].pk) and view["watched_seconds"] == 42.0 and view["user_id"] == STUDENT_ID
     [notification] = export["notifications"]
     assert notification["id"] == str(zoe["notification"].pk) and notification["to"] == EMAIL.lower()
-    assert notification["context"] == {"student_name": "Zoe", "login_url": "https://x.example/login"}
+    assert notification["context"] == {**TEMPLATES["welcome_student"].sample, "student_name": "Zoe"}
     assert [event["event_type"] for event in notification["events"]] == ["bounced"]
     assert [attempt["number"] for attempt in notification["delivery_attempts"]] == [1]
     assert [row["reason"] for row in export["suppressions"]] == ["hard_bounce"]
@@ -175,11 +193,14 @@ def test_after_erasure_no_table_and_no_redis_key_holds_her(zoe, service_client):
     erased = response.json()["erased"]
     assert erased["user"] == 1 and erased["enrolments"] == 1 and erased["content_requests"] == 1
     assert erased["view_sessions"] == 1 and erased["notifications"] == 1 and erased["suppressions"] == 1
-    assert erased["throttles"] == 1 and erased["admin_log"] == 1
+    # Her API throttle window and her username's failed-login count.
+    assert erased["throttles"] == 2 and erased["admin_log"] == 1
+    assert erased["login_records"] == 1  # django-axes' record of that failed login, under her username
     # Her API token, counted under its model's label (whichever token model the service uses).
     assert [count for label, count in erased.items() if label.endswith("token")] == [1]
     assert database_mentions(needles) == []
     assert redis_mentions(needles) == []
+    assert login_failure_keys() == []
     # Shared content and her teacher's classroom stay; only her enrolment went.
     assert zoe["classroom"].__class__.objects.filter(pk=zoe["classroom"].pk).exists()
     assert not Enrollment.objects.filter(classroom=zoe["classroom"]).exists()
@@ -237,3 +258,42 @@ def test_with_the_state_redis_down_nothing_is_erased_and_the_answer_is_503(zoe, 
     assert response["Retry-After"]
     assert User.objects.filter(username="zoe-quill").exists() and ViewSession.objects.exists()
     assert not AccessLogEntry.objects.filter(action="erasure").exists()  # an erasure that did not happen
+
+
+@pytest.mark.usefixtures("webhook_secret")
+def test_after_an_open_and_a_click_no_table_holds_the_readers_ip_browser_or_the_link(client):
+    link = "https://app.vividly.example/login?invite=q7Zr2wX"
+    notification = sent_notification()
+    Notification.objects.filter(pk=notification.pk).update(context={"student_name": "Maya", "login_url": link})
+    ip, browser = "203.0.113.77", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Quirkfox/9.9"
+    reader = {"ip": ip, "useragent": browser}
+    events = [
+        sg_event(notification, "open", T0, **reader, sg_machine_open=False),
+        sg_event(notification, "click", T0 + 5, **reader, url=link, url_offset={"index": 0, "type": "html"}),
+    ]
+    assert post(client, events).status_code == 200
+    assert ProviderEvent.objects.filter(notification=notification).count() == 2
+    assert database_mentions([ip, browser, link]) == []
+
+
+def test_admin_pages_about_a_student_are_logged_for_each_person_they_show(client):
+    from django.urls import reverse
+
+    staff, student = StaffFactory(), StudentFactory(email="lea@example.edu")
+    client.force_login(staff)
+    content = stored_content()
+    request = requested(student, content)
+    view = ViewSessionFactory(user=student, cache_key=content["cache_key"])
+    notification = send(to="LEA@example.edu")
+    pages = [
+        ("admin:delivery_app_contentrequest_change", request.pk, "admin:contentrequest"),
+        ("admin:delivery_app_viewsession_change", view.pk, "admin:viewsession"),
+        ("admin:notifications_app_notification_change", notification.pk, "admin:notification"),
+    ]
+    for name, pk, _ in pages:
+        assert client.get(reverse(name, args=[pk])).status_code == 200
+    logged = list(AccessLogEntry.objects.order_by("id").values_list("actor", "subject_username", "action"))
+    assert logged == [(staff.username, student.username, action) for _, _, action in pages]
+    # Their own list pages name many people and are not reads of one person's data.
+    client.get(reverse("admin:delivery_app_viewsession_changelist"))
+    assert AccessLogEntry.objects.count() == len(pages)

@@ -10,7 +10,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cache_app.keys import CACHE_KEY_PATTERN, FIELD_MAX_LENGTH, SEPARATOR, cache_key_errors, key_field_errors
+from cache_app.keys import CACHE_KEY_PATTERN, KEY_FIELD_SCHEMA, cache_key_errors, key_field_errors
 from cache_app.metadata import METADATA_SCHEMA
 
 
@@ -28,9 +28,7 @@ class RuleField(serializers.Field):
         return value
 
 
-@extend_schema_field(
-    {"type": "string", "minLength": 1, "maxLength": FIELD_MAX_LENGTH, "pattern": rf"^[^{SEPARATOR}\u0000]+$"}
-)
+@extend_schema_field(KEY_FIELD_SCHEMA)
 class KeyField(RuleField):
     """One of topic_id, interest, style (cache_app.keys.key_field_errors)."""
 

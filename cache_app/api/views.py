@@ -98,12 +98,14 @@ class InvalidateView(InternalAPIView):
     )
     def delete(self, request: Request) -> Response:
         in_query = {name: value for name, value in request.query_params.items() if name in INVALIDATE_ARGUMENTS}
-        if request.data and in_query:
+        # No body reads as {}; any other body must be an object, even a falsy one (0.0, null, []).
+        body = json_object(request.data)
+        if body and in_query:
             # Which of two disagreeing sets of arguments was meant? Refuse rather than guess.
             raise InvalidInput(
                 details={"non_field_errors": ["Give the arguments in the JSON body or the query string, not both."]}
             )
-        serializer = s.InvalidateSerializer(data=json_object(request.data or in_query))
+        serializer = s.InvalidateSerializer(data=body or in_query)
         serializer.is_valid(raise_exception=True)
         arguments = dict(serializer.validated_data)
         # A misspelt dry_run must not delete: only true/false (1/0, yes/no) are understood.

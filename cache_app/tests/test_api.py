@@ -1,5 +1,7 @@
 """The cache API end to end, on both cold tiers (local folder and GCS through the emulator)."""
 
+import re
+
 import pytest
 from django.core.cache import caches
 from django.utils.dateparse import parse_datetime
@@ -223,6 +225,28 @@ def test_invalidate_validation(service_client, body):
     assert response.json()["error"]["code"] == "validation_error"
 
 
+@pytest.mark.parametrize("body", ["0.0", "0", "false", '""', "[]", "null", '"cache_key"', "[1]"])
+def test_invalidate_refuses_a_body_that_is_not_an_object_even_with_query_arguments(service_client, body):
+    """Issue 17: a falsy body (`0.0`) was taken for no body, and the query's arguments deleted."""
+    _, stored = store(service_client)
+    response = service_client.generic(
+        "DELETE", f"{INVALIDATE}?cache_key={stored['cache_key']}", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert cold_tier.get(stored["cache_key"]) is not None
+
+
+def test_invalidate_takes_the_query_when_the_body_is_empty_or_an_empty_object(service_client):
+    _, first = store(service_client)
+    _, second = store(service_client)
+    for key, body in ((first["cache_key"], ""), (second["cache_key"], "{}")):
+        url = f"{INVALIDATE}?cache_key={key}"
+        response = service_client.generic("DELETE", url, body, content_type="application/json")
+        assert response.status_code == 200, response.content
+        assert response.json()["cache_keys"] == [key]
+
+
 def test_invalidate_with_the_hot_tier_down_is_503_and_keeps_the_record(service_client, settings):
     _, stored = store(service_client)
     dead = f"redis://127.0.0.1:{free_port()}/0"
@@ -243,6 +267,20 @@ def test_store_refuses_an_asset_type_that_could_run_script(service_client, name)
     error = response.json()["error"]
     assert error["code"] == "validation_error" and "metadata.assets.video.720p" in error["details"]
     assert not CacheEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name, stored",
+    [("a/./b.mp3", False), ("./b.mp3", False), ("a/../b.mp3", False), ("a//b.mp3", False), (".a/..b/.../c.mp3", True)],
+)
+def test_the_schema_refuses_the_blob_names_the_server_refuses(service_client, client, name, stored):
+    """Issue 17: the schema's pattern let '.' segments through, which the store refuses."""
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]["StoreRequest"]
+    pattern = schema["properties"]["metadata"]["properties"]["assets"]["properties"]["audio"]["pattern"]
+    response = service_client.post(
+        STORE, store_body(metadata=metadata(assets={"video": {"720p": "v.mp4"}, "audio": name})), format="json"
+    )
+    assert (bool(re.match(pattern, name)), response.status_code) == (stored, 201 if stored else 400)
 
 
 def test_store_records_the_calling_principal(service_client, as_user):

@@ -10,9 +10,7 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.exceptions import NotAcceptable
 from rest_framework.generics import ListAPIView
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -98,18 +96,6 @@ class ProgressCSVRenderer(BaseRenderer):
         return ("\ufeff" + text.getvalue()).encode(self.charset)
 
 
-class KnownFormatNegotiation(DefaultContentNegotiation):
-    """`?format=` naming no representation of the view is a 406 (DRF answers 404, as if the
-    classroom were missing)."""
-
-    def filter_renderers(self, renderers: list, format: str) -> list:
-        known = [renderer for renderer in renderers if renderer.format == format]
-        if not known:
-            formats = ", ".join(renderer.format for renderer in renderers)
-            raise NotAcceptable(f"format must be one of {formats}.")
-        return known
-
-
 def progress_filename(classroom: Classroom, cache_key: str) -> str:
     """Return the CSV's file name: the classroom's name (ASCII) and the start of the key."""
     return f"progress-{slugify(classroom.name) or f'classroom-{classroom.pk}'}-{cache_key[:12]}.csv"
@@ -134,7 +120,6 @@ class ClassroomsView(PublicAPIView, ListAPIView):
 
 class ClassroomProgressView(PublicAPIView):
     renderer_classes = [JSONRenderer, ProgressCSVRenderer]
-    content_negotiation_class = KnownFormatNegotiation
 
     @extend_schema(
         tags=TAGS,

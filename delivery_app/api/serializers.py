@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cache_app.types import VIDEO_QUALITIES
+from cache_app.types import KEY_FIELD_SCHEMA, VIDEO_QUALITIES, key_field_errors
 from delivery_app.asset_urls import AssetRefused, AssetUrl, WantedAsset
 from delivery_app.assets import ASSET_TYPES, DEFAULT_QUALITY, AssetChoice, asset_choice
 from delivery_app.models import ContentRequest
@@ -48,13 +48,22 @@ def choice_or_refusal(attrs: dict[str, Any]) -> AssetChoice | InvalidInput:
         return error
 
 
+@extend_schema_field({"type": "string", "enum": ["", *ASSET_TYPES]})
+class AssetTypeField(TextField):
+    """An asset type, or empty for the default (delivery_app.assets.asset_choice decides)."""
+
+
+@extend_schema_field({"type": "string", "enum": list(VIDEO_QUALITIES)})
+class QualityField(TextField):
+    """A video quality; leave it out for the default (delivery_app.assets.asset_choice decides)."""
+
+
 class AssetQuerySerializer(serializers.Serializer):
     """`?type=&quality=` of a single URL: an unknown type or quality is a 400."""
 
-    type = TextField(required=False, allow_blank=True, help_text=f"One of {', '.join(ASSET_TYPES)}; default video.")
-    quality = TextField(
-        required=False, allow_blank=True, help_text=f"One of {', '.join(VIDEO_QUALITIES)} (video only); default 720p."
-    )
+    type = AssetTypeField(required=False, allow_blank=True, help_text="Default video.")
+    # Unlike an empty type, an empty quality is refused (asset_choice), so blank is not documented.
+    quality = QualityField(required=False, allow_blank=True, help_text="Video only; default 720p.")
 
     def validate(self, attrs: dict[str, Any]) -> AssetChoice:  # type: ignore[override]
         choice = choice_or_refusal(attrs)
@@ -63,10 +72,20 @@ class AssetQuerySerializer(serializers.Serializer):
         return choice
 
 
+@extend_schema_field(KEY_FIELD_SCHEMA)
+class KeyPartField(serializers.Field):
+    """topic_id, interest or style, by the cache's own rule (cache_app.types.key_field_errors)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if errors := key_field_errors(data):
+            raise serializers.ValidationError(errors)
+        return data
+
+
 class RequestCreateSerializer(serializers.Serializer):
-    topic_id = TextField(max_length=200)
-    interest = TextField(max_length=200)
-    style = TextField(max_length=200)
+    topic_id = KeyPartField()
+    interest = KeyPartField()
+    style = KeyPartField()
 
 
 class ContentRequestSerializer(serializers.ModelSerializer):

@@ -1,5 +1,6 @@
 """Requests, signed URLs, tracking and analytics through the API, as students and teachers."""
 
+import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -119,6 +120,7 @@ def test_other_assets_and_their_errors(as_user, school):
     assert url_of(api, content["cache_key"], type="script").status_code == 404
     assert url_of(api, content["cache_key"], type="poster").status_code == 400
     assert url_of(api, content["cache_key"], quality="8K").status_code == 400
+    assert url_of(api, content["cache_key"], quality="").status_code == 400  # as the schema says
 
 
 def test_urls_of_content_a_caller_may_not_see_are_404(as_user, school):
@@ -388,3 +390,37 @@ def test_urls_and_views_of_content_still_pending_are_404(as_user, school):
     api = as_user(school["student_a"])
     assert_error(url_of(api, content["cache_key"]), 404, "not_found")
     assert_error(api.post(f"/api/v1/content/{content['cache_key']}/view", {}, format="json"), 404, "not_found")
+
+
+def test_the_schema_lists_the_asset_types_and_qualities_a_url_accepts(client):
+    """Issue 17: `?type=` and `?quality=` were documented as any string, and most were a 400."""
+    operation = client.get("/api/schema/?format=json").json()["paths"]["/api/v1/content/{cache_key}/url"]["get"]
+    enums = {parameter["name"]: parameter["schema"].get("enum") for parameter in operation["parameters"]}
+    assert enums["type"] == ["", "video", "audio", "script"]
+    assert enums["quality"] == ["720p", "1080p", "4K"]
+
+
+def test_view_start_with_a_null_quality_is_the_default_as_documented(as_user, school, client):
+    """Issue 17's example: `{"quality": null}`; the schema documents it (nullable) and it means 720p."""
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]["ViewStartRequest"]
+    assert schema["properties"]["quality"]["nullable"] is True
+    content = stored_content()
+    requested(school["student_a"], content)
+    api = as_user(school["student_a"])
+    started = api.post(f"/api/v1/content/{content['cache_key']}/view", {"quality": None}, format="json")
+    assert started.status_code == 201, started.content
+    assert ViewSession.objects.get(pk=started.json()["view_id"]).quality == "720p"
+    refused = api.post(f"/api/v1/content/{content['cache_key']}/view", {"quality": "8K"}, format="json")
+    assert refused.status_code == 400
+
+
+def test_a_request_for_a_triple_the_cache_cannot_key_is_refused_as_the_schema_says(as_user, school, client):
+    """Issue 17: the schema let '|' (the key separator) through; the cache's key rule refuses it."""
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]["RequestCreateRequest"]
+    pattern = schema["properties"]["interest"]["pattern"]
+    assert re.match(pattern, "music") and not re.match(pattern, "music|art")
+    api = as_user(school["student_a"])
+    body = {"topic_id": "t", "interest": "music|art", "style": "s"}
+    error = assert_error(api.post("/api/v1/content/requests", body, format="json"), 400, "validation_error")
+    assert error["details"]["interest"] == ["Must not contain '|', the key separator."]
+    assert not ContentRequest.objects.exists()

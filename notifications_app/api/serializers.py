@@ -90,7 +90,8 @@ class BatchSendRequestSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     recipients = serializers.ListField(
         # Items are checked one by one, so one bad item fails alone.
-        child=serializers.JSONField(help_text='{"to": "...", "context": {...}}'),
+        # null too: like any item that is not an object, it fails alone, in its result.
+        child=serializers.JSONField(allow_null=True, help_text='{"to": "...", "context": {...}}'),
         min_length=1,
         max_length=MAX_BATCH_RECIPIENTS,
     )

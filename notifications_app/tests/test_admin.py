@@ -99,6 +99,13 @@ def test_resend_of_an_unrenderable_notification_reports_why(staff):
     assert Notification.objects.count() == 1
 
 
+def test_resend_of_a_delivered_notification_says_its_details_were_removed(staff):
+    delivered = notification(status=Status.DELIVERED, context={})
+    response = staff.post(CHANGELIST, {"action": "resend", "_selected_action": [delivered.pk]}, follow=True)
+    assert "its names and links were removed (privacy); it cannot be resent" in response.content.decode()
+    assert Notification.objects.count() == 1
+
+
 def test_requeue_puts_back_queued_rows_and_skips_finished_ones(staff, django_capture_on_commit_callbacks):
     waiting = notification(next_attempt_at=timezone.now() + timedelta(minutes=5))
     done = notification(status=Status.DELIVERED)

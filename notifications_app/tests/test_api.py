@@ -273,3 +273,19 @@ def test_the_schema_documents_the_endpoints(api_client):
     assert {"/internal/v1/notifications/send", "/internal/v1/notifications/send/batch"} <= set(paths)
     assert "/internal/v1/notifications/{notification_id}/status" in paths
     assert set(paths["/internal/v1/notifications/send"]["post"]["responses"]) >= {"202", "400", "409", "429"}
+
+
+def test_batch_a_null_recipient_fails_alone(service_client, django_capture_on_commit_callbacks):
+    """Issue 17: the schema lets an item be any JSON value; a null one was a 400 for the whole batch."""
+    sample = TEMPLATES["content_ready"].sample
+    recipients = [None, {"to": "a@example.edu", "context": sample}]
+    response = post(
+        service_client,
+        BATCH,
+        {"template": "content_ready", "recipients": recipients},
+        django_capture_on_commit_callbacks,
+    )
+    assert response.status_code == 202, response.content
+    items = response.json()["notifications"]
+    assert items[0]["to"] is None and items[0]["error"]["code"] == "validation_error"
+    assert items[1]["status"] == "queued"

@@ -14,7 +14,7 @@ from notifications_app.privacy import (
     suppressed_forms,
 )
 from notifications_app.registry import TEMPLATES
-from notifications_app.tests.conftest import send
+from notifications_app.tests.support import send
 from vividly.accounts.tests.factories import StudentFactory
 from vividly.privacy.services import expired_data_purge, user_erase
 

@@ -1,4 +1,4 @@
-"""Reads (`selectors.py`): which rows the sweep may take back, and the suppression flag."""
+"""Reads (`selectors.py`): which rows the sweep may take back, and which addresses are suppressed."""
 
 from datetime import timedelta
 
@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from notifications_app.privacy import hashed_address
 from notifications_app.queueing import sending_lease_seconds
-from notifications_app.selectors import stuck_notifications, with_suppression_flag
+from notifications_app.selectors import address_is_suppressed, stuck_notifications
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +41,13 @@ def test_a_row_is_stuck_only_once_its_retry_time_is_older_than_the_age_asked():
     assert stuck.pk == waiting.pk and stuck.has_events
 
 
-def test_the_suppression_flag_ignores_the_case_of_the_address():
+def test_suppression_ignores_the_case_of_the_address():
     Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
-    gone = Notification.objects.create(to="Gone@Example.edu", template="welcome_student")
-    kept = Notification.objects.create(to="ok@example.edu", template="welcome_student")
-    flags = dict(with_suppression_flag(Notification.objects).values_list("pk", "suppressed"))
-    assert flags == {gone.pk: True, kept.pk: False}
+    assert address_is_suppressed("Gone@Example.edu")
+    assert not address_is_suppressed("ok@example.edu")
+
+
+def test_an_address_kept_only_as_its_keyed_hash_is_still_suppressed():
+    Suppression.objects.create(address=hashed_address("erased@example.edu"), reason="hard_bounce")
+    assert address_is_suppressed("Erased@Example.edu")
+    assert not address_is_suppressed("other@example.edu")

@@ -6,15 +6,19 @@ import email.policy
 import time
 
 import pytest
+from django.test import Client
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from devstack.sendgrid import Reply
+from devstack.sendgrid_webhook import post, sg_event
 from devstack.workers import drain
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status, Suppression
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
 from notifications_app.tests.support import send
+from vividly.accounts.tests.factories import StaffFactory, StudentFactory
+from vividly.privacy.services import user_erase
 from vividly.redis_guard import client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,6 +61,34 @@ def test_a_send_reaches_sendgrid_with_both_bodies_and_our_ids(sendgrid):
     attempt = DeliveryAttempt.objects.get(notification=notification)
     assert (attempt.outcome, attempt.http_status, attempt.provider_message_id) == (Outcome.SENT, 202, anymail_id)
     assert attempt.duration_ms is not None and attempt.finished_at is not None
+
+
+def tracking(payload: dict) -> tuple[bool, bool]:
+    """Return (open tracking, click tracking) as SendGrid was told them."""
+    told = payload["tracking_settings"]
+    return told["open_tracking"]["enable"], told["click_tracking"]["enable"]
+
+
+def test_open_and_click_tracking_are_off_for_every_email(sendgrid):
+    StaffFactory(email="ops@example.edu")
+    send("content_ready", to="maya@example.edu")
+    send("content_ready", to="ops@example.edu")
+    drain()
+    assert [tracking(payload) for payload in sendgrid.payloads] == [(False, False), (False, False)]
+    assert all(
+        set(payload["tracking_settings"]) == {"open_tracking", "click_tracking"} for payload in sendgrid.payloads
+    )
+
+
+def test_a_setting_turns_tracking_on_for_staff_recipients_only(sendgrid, settings):
+    settings.EMAIL_TRACKING_FOR_STAFF = True
+    StaffFactory(email="ops@example.edu")
+    StudentFactory(email="maya@example.edu")
+    send("content_ready", to="maya@example.edu")
+    send("content_ready", to="Ops@Example.edu")
+    drain()
+    by_address = {p["personalizations"][0]["to"][0]["email"]: tracking(p) for p in sendgrid.payloads}
+    assert by_address == {"maya@example.edu": (False, False), "Ops@Example.edu": (True, True)}
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
@@ -165,6 +197,19 @@ def test_an_address_suppressed_after_queueing_is_not_sent(sendgrid):
     assert sendgrid.payloads == []
 
 
+def test_a_suppressed_email_loses_its_names_and_links_a_failed_one_keeps_them(sendgrid):
+    Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
+    context = {**TEMPLATES["content_ready"].sample, "content_title": "Newton's laws"}
+    suppressed = send("content_ready", to="gone@example.edu", context=context)
+    unrenderable = send("content_ready", to="ok@example.edu", context=context)
+    Notification.objects.filter(pk=unrenderable.pk).update(context={"student_name": "Maya"})
+    drain()
+    suppressed.refresh_from_db()
+    unrenderable.refresh_from_db()
+    assert suppressed.status == Status.SUPPRESSED and suppressed.context == {"content_title": "Newton's laws"}
+    assert unrenderable.status == Status.FAILED and unrenderable.context == {"student_name": "Maya"}
+
+
 def test_a_suppressed_address_is_accepted_but_never_sent(sendgrid, service_client):
     Suppression.objects.create(address="gone@example.edu", reason="hard_bounce")
     sample = TEMPLATES["welcome_student"].sample
@@ -181,6 +226,24 @@ def test_a_suppressed_address_is_accepted_but_never_sent(sendgrid, service_clien
     status = service_client.get(f"/internal/v1/notifications/{suppressed.pk}/status").json()["status"]
     assert status == "suppressed"
     assert [p["personalizations"][0]["to"][0]["email"] for p in sendgrid.payloads] == ["ok@example.edu"]
+
+
+@pytest.mark.usefixtures("webhook_secret")
+def test_a_bounced_address_stays_suppressed_after_its_owner_is_erased(sendgrid):
+    student = StudentFactory(email="gone@example.edu")
+    bounced = send(to="gone@example.edu")
+    drain()
+    bounced.refresh_from_db()
+    post(Client(), [sg_event(bounced, "bounce", type="bounce", status="5.1.1", reason="550 5.1.1 unknown user")])
+    user_erase(username=student.username, actor=None)
+    assert "gone@example.edu" not in Suppression.objects.get().address
+
+    again = send(to="Gone@Example.edu")
+    drain()
+
+    again.refresh_from_db()
+    assert again.status == Status.SUPPRESSED and again.attempts == 0
+    assert len(sendgrid.payloads) == 1  # the first email only
 
 
 def test_a_duplicate_job_sends_nothing_more(sendgrid):

@@ -8,6 +8,7 @@ from notifications_app.rate_limits import SendQuota
 from notifications_app.registry import TEMPLATES
 from notifications_app.services import (
     BatchItem,
+    NotificationRedacted,
     RecipientRateLimited,
     Sender,
     SendQuotaExceeded,
@@ -58,3 +59,12 @@ def test_a_resend_skips_the_recipient_cap_but_not_the_rules(settings):
     first.refresh_from_db()
     with pytest.raises(InvalidInput):
         notification_resend(notification=first)
+
+
+@pytest.mark.parametrize("status", [Status.DELIVERED, Status.BOUNCED, Status.REJECTED, Status.SUPPRESSED])
+def test_a_final_email_whose_context_was_redacted_is_not_resent(status):
+    final = Notification.objects.create(to="maya@example.edu", template="welcome_student", context={}, status=status)
+    with pytest.raises(NotificationRedacted) as refused:
+        notification_resend(notification=final)
+    assert refused.value.status_code == 409 and "cannot be resent" in refused.value.message
+    assert Notification.objects.count() == 1

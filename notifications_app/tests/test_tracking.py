@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from devstack.sendgrid_webhook import SECRET, T0, WebhookSigner, post, post_body, sent_notification, sg_event
+from devstack.workers import drain
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Status, Suppression
+from notifications_app.registry import TEMPLATES
 from notifications_app.selectors import address_is_suppressed
 from notifications_app.sending import record_sent
-from notifications_app.tests.conftest import drain, send
+from notifications_app.tests.support import send
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_secret")]
 
@@ -35,6 +37,32 @@ def test_a_delivered_event_moves_the_status_and_is_listed(client, service_client
     assert data["events"][1]["occurred_at"] == "2025-10-09T08:53:25Z"
     record = ProviderEvent.objects.get(event_type="delivered")
     assert record.payload["sg_message_id"].startswith("14c5d75ce93") and record.recipient == "maya@example.edu"
+
+
+def test_an_event_keeps_only_the_whitelisted_fields(client, sent):
+    reader = {"ip": "203.0.113.9", "useragent": "Mozilla/5.0 (iPhone)", "url": "https://app.example/login?t=1"}
+    post(client, [sg_event(sent, "click", **reader, url_offset={"index": 0, "type": "html"})])
+    payload = ProviderEvent.objects.get().payload
+    assert set(payload) == {"event", "timestamp", "sg_event_id", "sg_message_id", "smtp-id", "anymail_id"} | {
+        "notification_id",
+        "category",
+    }
+    assert not set(reader.values()) & set(map(str, payload.values()))
+
+
+def test_a_final_status_redacts_names_and_links_and_an_interim_one_does_not(client, sent):
+    post(client, [sg_event(sent, "deferred", T0, attempt="1")])
+    sent.refresh_from_db()
+    assert sent.status == Status.DEFERRED and sent.context == TEMPLATES["welcome_student"].sample
+    post(client, [sg_event(sent, "delivered", T0 + 5)])
+    sent.refresh_from_db()
+    assert sent.status == Status.DELIVERED and sent.context == {}  # welcome_student: a name and a link
+
+
+def test_a_bounce_redacts_the_context_too(client, sent):
+    post(client, [sg_event(sent, "bounce", type="bounce", status="5.1.1", reason="550 no such user")])
+    sent.refresh_from_db()
+    assert sent.status == Status.BOUNCED and sent.context == {}
 
 
 def test_repeated_events_are_recorded_once(client, sent):

@@ -130,12 +130,16 @@ def test_non_finite_numbers_are_dropped_before_storage(client, attempt):
     """On PostgreSQL these were a 500; on SQLite the event vanished as a "repeat"."""
     n = sent_notification()
     # Python's json writes no such numbers, so the event's text is written out here.
-    known = json.dumps(sg_event(n, "deferred", response="451 later"))[1:-1]
-    event = f'{{{known}, "attempt": {attempt}, "nested": [1, {attempt}, {{"x": {attempt}}}]}}'
+    # `category` is a list in SendGrid's events, and one of the fields a stored event keeps.
+    fields = {
+        name: value for name, value in sg_event(n, "deferred", response="451 later").items() if name != "category"
+    }
+    known = json.dumps(fields)[1:-1]
+    event = f'{{{known}, "attempt": {attempt}, "category": [1, {attempt}, {{"x": {attempt}}}]}}'
     response = post_body(client, f"[{event}]".encode())
     assert response.json() == {"events": 1, "unreadable": 0}
     record = n.events.get()
-    assert "attempt" not in record.payload and record.payload["nested"] == [1, {}]
+    assert "attempt" not in record.payload and record.payload["category"] == [1, {}]
     assert Notification.objects.get(pk=n.pk).status == Status.DEFERRED
 
 

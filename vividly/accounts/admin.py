@@ -11,7 +11,7 @@ from knox.models import AuthToken
 
 from vividly.accounts.models import Classroom, Enrollment, Scope, ServiceToken, User
 from vividly.accounts.services import service_token_create, service_token_revoke
-from vividly.privacy.access_log import access_log_record
+from vividly.privacy.admin_access import AccessLoggedAdminMixin
 from vividly.privacy.services import user_export
 
 # Only a superuser may hand out privileges: a staff user editing users cannot make anyone
@@ -20,19 +20,15 @@ PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AccessLoggedAdminMixin, DjangoUserAdmin):
     list_display = ("username", "email", "role", "is_staff", "is_active", "date_joined")
     list_filter = ("role", "is_staff", "is_active")
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Vividly", {"fields": ("role",)}))
     add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Vividly", {"fields": ("role",)}))
     actions = ["export_data"]
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
-        # Showing a user's page is a read of their data by staff: the access log records it.
-        user = self.get_object(request, object_id) if request.method == "GET" else None
-        if user is not None:
-            access_log_record(actor=request.user, subject=user, action="admin:user")
-        return super().change_view(request, object_id, form_url, extra_context)
+    def access_log_subjects(self, obj: User) -> list[User]:
+        return [obj]
 
     @admin.action(description="Export the selected users' data (JSON)")
     def export_data(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:

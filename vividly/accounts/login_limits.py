@@ -42,10 +42,15 @@ def state_rate_limiter() -> MovingWindowRateLimiter:
     )
 
 
+def username_identifier(username: str) -> str:
+    """Return how a username is named in the failure limits' keys (its case-folded SHA-256)."""
+    # Hashed: arbitrary client text never becomes a Redis key.
+    return hashlib.sha256(username.casefold().encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _limits(*, username: str, address: str) -> list[tuple[RateLimitItem, str, str]]:
     window = settings.LOGIN_WINDOW_SECONDS
-    # Usernames are hashed into the key: arbitrary client text never becomes a Redis key.
-    name = hashlib.sha256(username.casefold().encode("utf-8", "surrogatepass")).hexdigest()
+    name = username_identifier(username)
     return [
         (RateLimitItemPerSecond(settings.LOGIN_ATTEMPTS_PER_USERNAME, window), "username", name),
         (RateLimitItemPerSecond(settings.LOGIN_ATTEMPTS_PER_ADDRESS, window), "address", address),

@@ -1,23 +1,28 @@
-"""What identity holds about a user, for the privacy registry: classrooms, enrolments, sessions, logs, throttles."""
+"""What identity holds about a user, for the privacy registry: classrooms, enrolments, sessions, logs, login limits."""
 
 import re
+from datetime import datetime
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
-from django.core.cache import caches
 from django.db.models import Q
 from django.utils import timezone
 
+from vividly.accounts.login_limits import KEY_PREFIX, username_identifier
 from vividly.accounts.models import Classroom, Enrollment, User
 from vividly.privacy import registry
 from vividly.privacy.redis_keys import glob_escape, redis_keys_delete
+from vividly.privacy.retention import cutoff, purge_in_batches
 from vividly.privacy.rows import model_rows
 
-# DRF's throttle keys are `throttle_<scope>_<ident>` (the user's id, or for a limit by
-# name, their username), in the "state" cache.
-THROTTLE_KEY = "throttle_*_{ident}"
+# The limits library's keys in the "state" Redis: `<prefix>:LIMITER/<namespace>/<identifier>/
+# <amount>/<multiples>/<unit>`. The API throttle counts a user as `user:<username>`; failed
+# logins count a username by its SHA-256 (see login_limits).
+API_THROTTLE_KEYS = KEY_PREFIX + ":LIMITER/api/user:{username}/*"
+LOGIN_FAILURE_KEYS = KEY_PREFIX + ":LIMITER/{kind}/{identifier}/*"
 # Characters Django allows in a username: a name inside a longer text is bounded by others.
 _USERNAME_CHAR = r"[\w.@+-]"
 
@@ -71,16 +76,38 @@ def admin_log_erase(user: User) -> int:
     return deleted
 
 
-def throttles_erase(user: User) -> int:
-    state = caches["state"]
+# django-axes' records of logins: each holds the username tried, the IP address and the raw User-Agent.
+LOGIN_RECORDS = (AccessAttempt, AccessFailureLog, AccessLog)
+
+
+def login_records_erase(user: User) -> int:
+    """Delete django-axes' records of logins under their username (attempts, failures, admin logins)."""
+    # Whatever case the name was typed in (the login limits count it case-folded too).
+    return sum(model.objects.filter(username__iexact=user.username).delete()[0] for model in LOGIN_RECORDS)
+
+
+def login_records_purge(now: datetime, dry_run: bool) -> int:
+    """Delete login records older than RETENTION_LOGIN_RECORD_DAYS (axes keeps them forever by itself)."""
+    expired_before = cutoff(now, "RETENTION_LOGIN_RECORD_DAYS")
     return sum(
-        redis_keys_delete("state", state.make_key(THROTTLE_KEY.format(ident=glob_escape(ident))))
-        for ident in (str(user.pk), user.username)
+        purge_in_batches(
+            model.objects.filter(attempt_time__lt=expired_before), dry_run=dry_run, order_by="attempt_time"
+        )
+        for model in LOGIN_RECORDS
     )
+
+
+def throttles_erase(user: User) -> int:
+    """Delete their API throttle window and the failed-login count of their username."""
+    patterns = [API_THROTTLE_KEYS.format(username=glob_escape(user.username))]
+    # Their username's failure count (the address limit is about a client address, not about them).
+    patterns.append(LOGIN_FAILURE_KEYS.format(kind="username", identifier=username_identifier(user.username)))
+    return sum(redis_keys_delete("state", pattern) for pattern in patterns)
 
 
 registry.register("enrolments", export=enrolments_export, erase=enrolments_erase)
 registry.register("classrooms", export=classrooms_export, erase=classrooms_erase)
 registry.register("sessions", erase=sessions_erase)
 registry.register("admin_log", erase=admin_log_erase)
+registry.register("login_records", erase=login_records_erase, purge=login_records_purge)
 registry.register("throttles", erase=throttles_erase)

@@ -96,7 +96,8 @@ def expired_data_purge(*, now: datetime | None = None, dry_run: bool = False) ->
     logger.info(
         "purge_expired_data dry_run=%s %s longest_batch_ms=%d seconds=%.1f",
         dry_run,
-        " ".join(f"{name}={count}" for name, count in counts.items()),
+        # By name: the line reads the same whatever order the apps registered in.
+        " ".join(f"{name}={count}" for name, count in sorted(counts.items())),
         run.longest_batch_ms,
         (run.finished_at - run.started_at).total_seconds(),
     )

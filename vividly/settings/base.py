@@ -288,6 +288,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
 }
+# Schema tightness (issue 17): an unknown ?format= is ignored like any unknown query parameter.
+REST_FRAMEWORK["DEFAULT_CONTENT_NEGOTIATION_CLASS"] = "vividly.api.negotiation.ContentNegotiation"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vividly infrastructure services",
@@ -383,3 +385,8 @@ LOGGING = {
         "rq.worker": {"level": "INFO"},
     },
 }
+# --- Email tracking (notifications_app; PRIVACY.md) --------------------------------------
+# Open and click tracking are off for every email; True turns them on for staff recipients only.
+EMAIL_TRACKING_FOR_STAFF = env.bool("EMAIL_TRACKING_FOR_STAFF", default=False)
+# Days django-axes' login records (username, IP address, browser) are kept (PRIVACY.md).
+RETENTION_LOGIN_RECORD_DAYS = env.int("RETENTION_LOGIN_RECORD_DAYS", default=30)

@@ -1,16 +1,24 @@
-"""Identity's part of an erasure: admin sessions, admin history naming the user, and throttle keys."""
+"""Identity's part of an erasure: admin sessions, admin history naming the user, throttle and login-limit keys."""
+
+from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
-from django.core.cache import caches
+from django.utils import timezone
+from limits import RateLimitItemPerSecond
 
+from vividly.accounts.login_limits import login_failure_record, state_rate_limiter
 from vividly.accounts.models import Classroom, User
 from vividly.accounts.tests.factories import ClassroomFactory, StaffFactory, StudentFactory
-from vividly.privacy.services import user_erase
+from vividly.privacy.services import expired_data_purge, user_erase
+from vividly.redis_guard import client
 
 pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
 
 
 def log_change(*, by: User, obj, repr_: str) -> LogEntry:
@@ -52,15 +60,49 @@ def test_admin_history_naming_the_user_goes_and_history_naming_a_longer_name_sta
     assert set(LogEntry.objects.values_list("pk", flat=True)) == {kept.pk, kept_too.pk}
 
 
-def test_throttle_keys_by_id_and_by_username_go():
-    student, other = StudentFactory(username="kim"), StudentFactory()
-    state = caches["state"]
-    state.set(f"throttle_user_{student.pk}", [1.0])
-    state.set("throttle_login_kim", [1.0])
-    state.set(f"throttle_user_{other.pk}", [1.0])
-    state.set(f"throttle_user_1{student.pk}", [1.0])  # another id ending in hers
+def limit_keys() -> set[bytes]:
+    return set(client("state").scan_iter(match="vividly:limits:*"))
+
+
+def test_their_api_throttle_window_and_their_usernames_failed_logins_go():
+    StudentFactory(username="kim")
+    StudentFactory(username="kimberly")
+    per_minute = RateLimitItemPerSecond(600, 60)
+    for ident in ("user:kim", "user:kimberly"):
+        state_rate_limiter().hit(per_minute, "api", ident)
+    login_failure_record(username="KIM", address="192.0.2.1")  # the same username, whatever its case
+    login_failure_record(username="kimberly", address="192.0.2.2")
+    before = limit_keys()
 
     assert user_erase(username="kim", actor=None)["throttles"] == 2
 
-    assert state.get(f"throttle_user_{student.pk}") is None and state.get("throttle_login_kim") is None
-    assert state.get(f"throttle_user_{other.pk}") == [1.0] and state.get(f"throttle_user_1{student.pk}") == [1.0]
+    kept = limit_keys()
+    gone = before - kept
+    assert len(gone) == 2 and any(b"/api/user:kim/" in key for key in gone)
+    assert any(b"/api/user:kimberly/" in key for key in kept)
+    # Kimberly's failed login and both addresses' counts stay: only kim's username count went.
+    assert sum(b"/username/" in key for key in kept) == 1 and sum(b"/address/" in key for key in kept) == 2
+
+
+def login_record(model, *, username: str, days_ago: int):
+    extra = {"failures_since_start": 1} if model is AccessAttempt else {}
+    record = model.objects.create(username=username, ip_address="192.0.2.7", user_agent="Mozilla/5.0 (X11)", **extra)
+    model.objects.filter(pk=record.pk).update(attempt_time=NOW - timedelta(days=days_ago))
+    return record
+
+
+def test_login_records_go_with_the_user_and_after_thirty_days():
+    StudentFactory(username="kim")
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        login_record(model, username="kim", days_ago=1)
+        login_record(model, username=f"old-{model.__name__}", days_ago=31)
+        login_record(model, username=f"new-{model.__name__}", days_ago=29)
+
+    login_record(AccessFailureLog, username="KIM", days_ago=1)  # typed in another case
+
+    assert user_erase(username="kim", actor=None)["login_records"] == 4
+    assert expired_data_purge(now=NOW, dry_run=True).counts["login_records"] == 3
+    assert expired_data_purge(now=NOW).counts["login_records"] == 3
+
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        assert list(model.objects.values_list("username", flat=True)) == [f"new-{model.__name__}"]

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from devstack.api_clients import client_with
+from vividly.accounts.models import Scope
 from vividly.accounts.tests.factories import StaffFactory, StudentFactory, TeacherFactory, service_token
 from vividly.privacy.api.views import PrivacyAPIView
 
@@ -51,6 +52,17 @@ def test_staff_and_services_reach_every_endpoint(callers, role):
     subject = StudentFactory()
     answers = [getattr(callers[role], method)(path).status_code for method, path in endpoints(subject.username)]
     assert answers == [200, 200, 200]
+
+
+def test_a_service_token_without_the_privacy_scope_is_refused_on_every_endpoint():
+    subject = StudentFactory()
+    _, key = service_token(scopes=[scope for scope in Scope.values if scope != Scope.PRIVACY])
+    lacking = client_with(f"Bearer {key}")
+    for method, path in endpoints(subject.username):
+        response = getattr(lacking, method)(path)
+        assert response.status_code == 403, (method, path)
+        assert response.json()["error"]["code"] == "insufficient_scope"
+    assert type(subject).objects.filter(pk=subject.pk).exists()
 
 
 def test_an_invalid_service_token_is_401():

@@ -18,9 +18,9 @@ def test_a_run_logs_its_counts_in_one_line_and_is_recorded(caplog):
     with caplog.at_level(logging.INFO, logger="vividly.privacy"):
         run = expired_data_purge(now=NOW)
     [line] = [record.getMessage() for record in caplog.records if "purge_expired_data" in record.getMessage()]
-    assert "dry_run=False view_sessions=0 notifications=0 provider_events=0 longest_batch_ms=" in line
+    assert "dry_run=False login_records=0 notifications=0 provider_events=0 view_sessions=0 longest_batch_ms=" in line
     assert PurgeRun.objects.get() == run
-    assert set(run.counts) == {"view_sessions", "notifications", "provider_events"}
+    assert set(run.counts) == {"view_sessions", "notifications", "provider_events", "login_records"}
 
 
 def test_the_daily_purge_runs_once_a_day_and_dry_runs_do_not_count():
