@@ -15,7 +15,6 @@ PROGRESS_READERS = 60
 
 
 def delivery_scenarios(url: str) -> list[Scenario]:
-    from django.utils import timezone
 
     from cache_app.services import cache_entry_store
     from delivery_app.models import ContentRequest, RequestStatus, ViewSession
@@ -33,19 +32,7 @@ def delivery_scenarios(url: str) -> list[Scenario]:
         )
         ContentRequest.objects.create(user=student, cache_key=stored.cache_key, status=RequestStatus.READY, **fields)
         keys.append(stored.cache_key)
-    views = ViewSession.objects.bulk_create(
-        ViewSession(
-            user=student,
-            cache_key=keys[index % CONTENTS],
-            quality="720p",
-            duration_seconds=120,
-            device_type="desktop",
-            browser="Chrome",
-            os="Linux",
-            last_event_at=timezone.now(),
-        )
-        for index in range(VIEWS)
-    )
+    views = ViewSession.objects.bulk_create(bench_view(student, keys[index % CONTENTS]) for index in range(VIEWS))
 
     _, _, key_info = throwaway_service_account()
     key_path = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115 - read by gunicorn
@@ -147,7 +134,6 @@ end
 def class_progress(cache_key: str) -> tuple[str, str]:
     """Seed a class of CLASS_SIZE who asked for `cache_key`, most with views; return its progress
     path and the Lua that spreads the reads over its teacher and staff."""
-    from django.utils import timezone
 
     from delivery_app.models import ContentRequest, RequestStatus, ViewSession
     from vividly.accounts.tests.factories import (
@@ -166,19 +152,7 @@ def class_progress(cache_key: str) -> tuple[str, str]:
         ContentRequest(user=student, cache_key=cache_key, status=RequestStatus.READY, **fields) for student in students
     )
     ViewSession.objects.bulk_create(
-        ViewSession(
-            user=student,
-            cache_key=cache_key,
-            quality="720p",
-            duration_seconds=120,
-            device_type="desktop",
-            browser="Chrome",
-            os="Linux",
-            last_event_at=timezone.now(),
-            watched_seconds=n * 4,
-            furthest_position_seconds=n * 4,
-            completed=n % 3 == 0,
-        )
+        bench_view(student, cache_key, watched_seconds=n * 4, furthest_position_seconds=n * 4, completed=n % 3 == 0)
         for n, student in enumerate(students)
         if n % 5
     )
@@ -194,3 +168,22 @@ request = function()
 end
 """
     return f"/api/v1/classrooms/{classroom.pk}/progress?cache_key={cache_key}", lua
+
+
+def bench_view(user, cache_key: str, **progress):
+    """Return an unsaved view session of `cache_key` by `user` (a desktop Chrome on Linux)."""
+    from django.utils import timezone
+
+    from delivery_app.models import ViewSession
+
+    return ViewSession(
+        user=user,
+        cache_key=cache_key,
+        quality="720p",
+        duration_seconds=120,
+        device_type="desktop",
+        browser="Chrome",
+        os="Linux",
+        last_event_at=timezone.now(),
+        **progress,
+    )

@@ -141,6 +141,9 @@ def aim_at_seeded_objects(case, seeded: dict) -> None:
     for name, seeded_name in (("cache_key", "cache_key"), ("classroom", "classroom_id")):
         if name in query:
             query[name] = seeded[seeded_name]
+    if isinstance(query.get("from"), str) and isinstance(query.get("to"), str) and query["from"] > query["to"]:
+        # Analytics' days in order: a rule the schema cannot state.
+        query["from"], query["to"] = query["to"], query["from"]
     if case.path == "/internal/v1/cache/invalidate":
         # Its arguments combine in three ways only; the generator rarely finds one.
         case.query = {}

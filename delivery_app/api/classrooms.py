@@ -104,6 +104,11 @@ def progress_filename(classroom: Classroom, cache_key: str) -> str:
 @extend_schema_view(
     get=extend_schema(
         tags=TAGS,
+        # The paginator's bounds (DRF documents limit and offset as any integer).
+        parameters=[
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="at most 500; default 50"),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
+        ],
         responses={200: ClassroomSerializer(many=True), **error_responses(400, 401, 403, 429)},
         description="The caller's classrooms (staff: every classroom), by name, paged; students are refused (403).",
     )
@@ -157,12 +162,9 @@ class ClassroomProgressView(PublicAPIView):
             response["Content-Disposition"] = f'attachment; filename="{progress_filename(classroom, cache_key)}"'
         return response
 
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        # An error is the contract's JSON body, whichever representation was asked for.
-        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return response
-
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and (response.exception or request.method not in ("GET", "HEAD")):
+            # Errors (the contract's body) and OPTIONS' description are JSON, whatever was asked for.
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
         patch_vary_headers(response, ["Accept"])
         return super().finalize_response(request, response, *args, **kwargs)
