@@ -221,3 +221,12 @@ def test_a_teachers_read_of_her_class_progress_is_logged_per_student(as_user, pr
     as_user(progress["teacher_b"]).get(progress_path(progress["classroom"], progress["key"]))
     access_log_flush()
     assert not AccessLogEntry.objects.exists()
+
+
+def test_options_describes_the_endpoint_in_json_even_when_csv_is_asked_for(as_user, progress):
+    """Found by the fuzzer's coverage phase: the CSV renderer was handed OPTIONS' description (a 500)."""
+    response = as_user(progress["teacher_a"]).options(
+        progress_path(progress["classroom"], progress["key"]), HTTP_ACCEPT="text/csv"
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert "text/csv" in response.json()["renders"]
