@@ -1,5 +1,5 @@
 """Delivery scenarios: a signed URL (local and GCS signers), a batch of 50, a progress event,
-playback of an HLS package (local folder token and Cloud CDN signer)."""
+playback of an HLS package (local folder token and Cloud CDN signer), a class's progress."""
 
 import json
 import tempfile
@@ -10,10 +10,12 @@ CONTENTS = 60
 VIEWS = 200
 # Enough students that none meets the per-user throttle or the pending cap during a run.
 MISS_STUDENTS = 400
+CLASS_SIZE = 30
+# Readers of the class's progress (its teacher and staff), each within the per-user throttle.
+PROGRESS_READERS = 60
 
 
 def delivery_scenarios(url: str) -> list[Scenario]:
-    from django.utils import timezone
 
     from cache_app.services import cache_entry_store
     from delivery_app.models import ContentRequest, RequestStatus, ViewSession
@@ -34,19 +36,7 @@ def delivery_scenarios(url: str) -> list[Scenario]:
         )
         ContentRequest.objects.create(user=student, cache_key=stored.cache_key, status=RequestStatus.READY, **fields)
         keys.append(stored.cache_key)
-    views = ViewSession.objects.bulk_create(
-        ViewSession(
-            user=student,
-            cache_key=keys[index % CONTENTS],
-            quality="720p",
-            duration_seconds=120,
-            device_type="desktop",
-            browser="Chrome",
-            os="Linux",
-            last_event_at=timezone.now(),
-        )
-        for index in range(VIEWS)
-    )
+    views = ViewSession.objects.bulk_create(bench_view(student, keys[index % CONTENTS]) for index in range(VIEWS))
 
     _, _, key_info = throwaway_service_account()
     key_path = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115 - read by gunicorn
@@ -97,6 +87,7 @@ request = function()
   return wrk.format("POST", "/api/v1/content/requests", nil, body)
 end
 """
+    progress_path, progress_lua = class_progress(keys[0])
     return [
         Scenario(
             "content request, miss (opens a generation job)",
@@ -149,6 +140,13 @@ end
             check=ratio_at_least(0.45),
         ),
         Scenario(
+            f"class progress, {CLASS_SIZE} students",
+            progress_path,
+            lua=progress_lua,
+            target="p95<=50ms",
+            check=lambda row: row["p95_ms"] <= 50,
+        ),
+        Scenario(
             "signed URL, GCS signer",
             single,
             headers=auth,
@@ -157,3 +155,61 @@ end
             check=ratio_at_least(0.4, p99_ms=40),
         ),
     ]
+
+
+def class_progress(cache_key: str) -> tuple[str, str]:
+    """Seed a class of CLASS_SIZE who asked for `cache_key`, most with views; return its progress
+    path and the Lua that spreads the reads over its teacher and staff."""
+
+    from delivery_app.models import ContentRequest, RequestStatus, ViewSession
+    from vividly.accounts.tests.factories import (
+        ClassroomFactory,
+        StaffFactory,
+        StudentFactory,
+        TeacherFactory,
+        user_token,
+    )
+
+    teacher = TeacherFactory(username="bench-teacher")
+    students = [StudentFactory(username=f"bench-pupil-{n}") for n in range(CLASS_SIZE)]
+    classroom = ClassroomFactory(teacher=teacher, name="Bench class", students=students)
+    fields = {"topic_id": "bench-delivery-0", "interest": "music", "style": "visual"}
+    ContentRequest.objects.bulk_create(
+        ContentRequest(user=student, cache_key=cache_key, status=RequestStatus.READY, **fields) for student in students
+    )
+    ViewSession.objects.bulk_create(
+        bench_view(student, cache_key, watched_seconds=n * 4, furthest_position_seconds=n * 4, completed=n % 3 == 0)
+        for n, student in enumerate(students)
+        if n % 5
+    )
+    readers = [teacher, *(StaffFactory(username=f"bench-reader-{n}") for n in range(PROGRESS_READERS - 1))]
+    tokens = ",".join(f'"{user_token(reader)}"' for reader in readers)
+    lua = f"""
+local tokens = {{{tokens}}}
+local counter = 0
+request = function()
+  counter = counter + 1
+  wrk.headers["Authorization"] = "Token " .. tokens[(counter % #tokens) + 1]
+  return wrk.format("GET")
+end
+"""
+    return f"/api/v1/classrooms/{classroom.pk}/progress?cache_key={cache_key}", lua
+
+
+def bench_view(user, cache_key: str, **progress):
+    """Return an unsaved view session of `cache_key` by `user` (a desktop Chrome on Linux)."""
+    from django.utils import timezone
+
+    from delivery_app.models import ViewSession
+
+    return ViewSession(
+        user=user,
+        cache_key=cache_key,
+        quality="720p",
+        duration_seconds=120,
+        device_type="desktop",
+        browser="Chrome",
+        os="Linux",
+        last_event_at=timezone.now(),
+        **progress,
+    )

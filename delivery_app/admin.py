@@ -1,4 +1,4 @@
-"""Admin for requests and view sessions, and a per-video analytics page with a drop-off chart."""
+"""Admin for requests and view sessions, and a per-video analytics page (drop-off chart, table per classroom)."""
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -81,8 +81,9 @@ class ViewSessionAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     def analytics_view(self, request: HttpRequest, cache_key: str) -> HttpResponse:
         try:
             numbers, error = analytics.video_analytics(user=request.user, cache_key=cache_key), None
+            classrooms = analytics.video_classrooms(user=request.user, cache_key=cache_key)
         except DomainError as exc:
-            numbers, error = None, exc.message
+            numbers, classrooms, error = None, [], exc.message
         context = {
             **self.admin_site.each_context(request),
             "title": f"Video {cache_key[:12]}… analytics",
@@ -91,10 +92,22 @@ class ViewSessionAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
             "numbers": numbers,
             "error": error,
             "chart": dropoff_chart(numbers["dropoff"]) if numbers else None,
-            "completion_percent": round(100 * numbers["completion_rate"], 1) if numbers else None,
-            "verified_completion_percent": round(100 * numbers["verified_completion_rate"], 1) if numbers else None,
+            "completion_percent": percent(numbers["completion_rate"]) if numbers else None,
+            "verified_completion_percent": percent(numbers["verified_completion_rate"]) if numbers else None,
+            "classrooms": [
+                {
+                    **row,
+                    "completion_percent": percent(row["completion_rate"]),
+                    "verified_completion_percent": percent(row["verified_completion_rate"]),
+                }
+                for row in classrooms
+            ],
         }
         return TemplateResponse(request, "admin/delivery_app/analytics.html", context)
+
+
+def percent(rate: float) -> float:
+    return round(100 * rate, 1)
 
 
 def dropoff_chart(points: list[dict]) -> dict:

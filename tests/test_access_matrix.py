@@ -236,6 +236,31 @@ def test_analytics(world):
     assert statuses(world, "get", theirs) == expect(401, (403, 403), (404, 200), 200, 401)
 
 
+def test_classrooms_list(world):
+    assert statuses(world, "get", "/api/v1/classrooms") == expect(401, (403, 403), (200, 200), 200, 401)
+    seen = {
+        role: {row["id"] for row in world["clients"][role].get("/api/v1/classrooms").json()["results"]}
+        for role in ("teacher_a", "teacher_b", "staff")
+    }
+    a, b = world["teacher_a"].classrooms.get().pk, world["teacher_b"].classrooms.get().pk
+    assert seen == {"teacher_a": {a}, "teacher_b": {b}, "staff": {a, b}}
+
+
+@pytest.mark.parametrize(
+    ("path", "teachers_of_a", "teachers_of_b"),
+    [
+        ("/api/v1/classrooms/{classroom}/progress?cache_key={key}", (200, 404), (404, 200)),
+        ("/api/v1/classrooms/{classroom}/progress?cache_key={key}&format=csv", (200, 404), (404, 200)),
+        # Student A's video: teacher B may not see it at all, and teacher A not B's classroom.
+        ("/api/v1/content/{key}/analytics?classroom={classroom}&from=2026-01-01&to=2026-12-31", (200, 404), (404, 404)),
+    ],
+)
+def test_a_classrooms_reads_are_for_its_teacher_and_staff(world, path, teachers_of_a, teachers_of_b):
+    for owner, teachers in (("teacher_a", teachers_of_a), ("teacher_b", teachers_of_b)):
+        concrete = path.format(classroom=world[owner].classrooms.get().pk, key=world["mine"]["cache_key"])
+        assert statuses(world, "get", concrete) == expect(401, (403, 403), teachers, 200, 401), concrete
+
+
 # --- everything else ----------------------------------------------------------------------
 
 

@@ -73,6 +73,7 @@ def endpoints(world: dict) -> list[Target]:
     welcome = TEMPLATES["welcome_student"].sample
     triple = {f: mine[f] for f in ("topic_id", "interest", "style")}
     content = "/api/v1/content/{key}"
+    classroom = str(world["teacher_a"].classrooms.get().pk)
     return [
         Target(
             "token", "post", "/api/v1/auth/token", "anonymous",
@@ -106,6 +107,15 @@ def endpoints(world: dict) -> list[Target]:
         Target("playback", "get", f"{content}/playback", "student_a", path_value=key),
         Target("analytics", "get", f"{content}/analytics", "teacher_a", path_value=key),
         Target("analytics (staff)", "get", f"{content}/analytics", "staff", path_value=key),
+        Target(
+            "analytics (filters)", "get", f"{content}/analytics", "teacher_a",
+            query={"from": "2026-01-01", "to": "2026-12-31", "classroom": classroom}, path_value=key,
+        ),
+        Target("classrooms", "get", "/api/v1/classrooms", "teacher_a", query={"limit": "5", "offset": "0"}),
+        Target(
+            "class progress", "get", "/api/v1/classrooms/{key}/progress", "teacher_a",
+            query={"cache_key": key, "format": "json"}, path_value=classroom,
+        ),
         Target(
             "cache check", "post", "/internal/v1/cache/check", "service", triple,
             [("topic_id",), ("interest",), ("style",)],
@@ -244,7 +254,7 @@ def send_variant(client, method: str, path: str, body, headers: dict, query: str
 
 ENDPOINTS = [
     "token", "request", "requests", "url", "playback", "urls batch", "view", "progress", "complete", "analytics",
-    "analytics (staff)",
+    "analytics (staff)", "analytics (filters)", "classrooms", "class progress",
     "cache check", "cache store", "invalidate (body)", "invalidate (key)", "invalidate (query)",
     "send", "send batch", "status",
 ]  # fmt: skip
@@ -342,6 +352,8 @@ ALLOWED = {
     "/api/v1/content/{key}/progress": {"POST"},
     "/api/v1/content/{key}/complete": {"POST"},
     "/api/v1/content/{key}/analytics": {"GET"},
+    "/api/v1/classrooms": {"GET"},
+    "/api/v1/classrooms/{classroom}/progress": {"GET"},
     "/internal/v1/cache/check": {"POST"},
     "/internal/v1/cache/store": {"POST"},
     "/internal/v1/cache/stats": {"GET"},
@@ -359,6 +371,7 @@ def test_every_other_method_is_a_json_405_naming_the_allowed_ones(world):
             template.replace("{key}", world["mine"]["cache_key"])
             .replace("{id}", str(world["notification"].pk))
             .replace("{request}", str(world["request"].pk))
+            .replace("{classroom}", str(world["teacher_a"].classrooms.get().pk))
         )
         client = world["clients"]["service" if path.startswith("/internal/") else "staff"]
         for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - allowed:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/auth/token", TokenView.as_view(), name="auth-token"),
     path("api/v1/content/", include(("delivery_app.api.urls", "delivery"))),
+    path("api/v1/", include(("delivery_app.api.classroom_urls", "classrooms"))),
     path("internal/v1/cache/", include(("cache_app.api.urls", "cache"))),
     path("internal/v1/notifications/", include(("notifications_app.api.urls", "notifications"))),
     path("internal/v1/privacy/", include(("vividly.privacy.urls", "privacy"))),

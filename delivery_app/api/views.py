@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from delivery_app import analytics, asset_urls, selectors, services
 from delivery_app.access_log import students_read
 from delivery_app.api import serializers as s
+from delivery_app.api.analytics_filters import AnalyticsQuerySerializer
 from vividly.api.base import PublicAPIView
 from vividly.api.pagination import Pagination
 from vividly.api.permissions import IsStudent
@@ -161,13 +162,18 @@ class CompleteView(PublicAPIView):
 class AnalyticsView(PublicAPIView):
     @extend_schema(
         tags=TAGS,
-        responses={200: s.AnalyticsSerializer, **error_responses(401, 403, 404)},
+        parameters=[AnalyticsQuerySerializer],
+        responses={200: s.AnalyticsSerializer, **error_responses(400, 401, 403, 404)},
         description="Views, unique viewers, average watch time, completion rate and verified completion "
         "rate (0 to 1), breakdowns by device, browser and OS, and the drop-off curve. Teachers see their "
-        "students' views; staff all.",
+        "students' views; staff all. `from` and `to` keep the views started on those days (UTC, both "
+        "included; `from` after `to` is a 400), `classroom` those of one classroom's students (a classroom "
+        "the caller may not read is a 404).",
     )
     def get(self, request: Request, cache_key: str) -> Response:
-        numbers = analytics.video_analytics(user=request.user, cache_key=cache_key)
-        viewers = analytics.video_viewer_ids(user=request.user, cache_key=cache_key)
+        # A plain dict: DRF would read an empty ?from= from a QueryDict as "not given".
+        only = validated(AnalyticsQuerySerializer, request.query_params.dict())
+        numbers = analytics.video_analytics(user=request.user, cache_key=cache_key, only=only)
+        viewers = analytics.video_viewer_ids(user=request.user, cache_key=cache_key, only=only)
         students_read(actor=request.user, student_ids=viewers, action="analytics")
         return Response(s.AnalyticsSerializer(numbers).data)

@@ -45,3 +45,28 @@ def test_analytics_page_shows_the_verified_completion_rate_beside_the_claimed_on
 def test_analytics_page_of_unknown_content_says_so(staff_client):
     response = staff_client.get(f"/admin/delivery_app/viewsession/analytics/{'a' * 64}/")
     assert response.status_code == 200 and b"errornote" in response.content
+
+
+def test_analytics_page_has_a_table_per_classroom_beside_the_chart(staff_client, school):
+    content = stored_content()
+    key = content["cache_key"]
+    classroom = school["teacher_a"].classrooms.get()
+    requested(school["student_a"], content)
+    requested(school["student_b"], content)  # teacher B's class: asked, nobody watched yet
+    ViewSessionFactory(user=school["student_a"], cache_key=key, completed=True, watched_seconds=95)
+    ViewSessionFactory(user=school["student_a"], cache_key=key, watched_seconds=10)
+    page = staff_client.get(f"/admin/delivery_app/viewsession/analytics/{key}/").content.decode()
+    table = page[page.index('<table id="classrooms">') :]
+    table = table[: table.index("</table>")]
+    other = school["teacher_b"].classrooms.get()
+    assert (
+        f"<tr><td>{classroom.name}</td><td>{school['teacher_a'].username}</td><td>1</td><td>1</td><td>2</td>"
+        "<td>50.0 %</td><td>50.0 %</td></tr>" in table
+    )
+    assert f"<tr><td>{other.name}</td><td>{school['teacher_b'].username}</td><td>1</td><td>0</td><td>0</td>" in table
+
+
+def test_analytics_page_without_any_classroom_says_so(staff_client, school):
+    content = stored_content()
+    page = staff_client.get(f"/admin/delivery_app/viewsession/analytics/{content['cache_key']}/").content.decode()
+    assert "No classroom's students asked for or watched this video." in page
