@@ -87,7 +87,7 @@ request = function()
   return wrk.format("POST", "/api/v1/content/requests", nil, body)
 end
 """
-    progress_path, progress_lua = class_progress(keys[0])
+    class_path, class_lua = class_progress(keys[0])
     return [
         Scenario(
             "content request, miss (opens a generation job)",
@@ -141,8 +141,8 @@ end
         ),
         Scenario(
             f"class progress, {CLASS_SIZE} students",
-            progress_path,
-            lua=progress_lua,
+            class_path,
+            lua=class_lua,
             target="p95<=50ms",
             check=lambda row: row["p95_ms"] <= 50,
         ),
