@@ -285,26 +285,17 @@ def test_complete_again_with_the_same_token_answers_the_same_without_storing_aga
     assert services.generation_job_complete(job_id=job.pk, lease_token=job.lease_token, metadata={}) == job.cache_key
 
 
-def test_complete_before_the_upload_lists_the_missing_blobs():
+@pytest.mark.parametrize(("asset", "name"), [("audio", "voice.mp3"), ("hls", "hls/master.m3u8")])
+def test_complete_before_the_upload_lists_the_missing_blobs(asset, name):
     job = claimed_job()
     uploaded(job, names=("720p.mp4",))
     metadata = job_metadata(job)
-    metadata["assets"]["audio"] = f"generated/{job.cache_key}/1/voice.mp3"
+    metadata["assets"][asset] = f"generated/{job.cache_key}/1/{name}"
     with pytest.raises(MissingAssets) as caught:
         services.generation_job_complete(job_id=job.pk, lease_token=job.lease_token, metadata=metadata)
-    assert caught.value.details == {"missing_assets": [f"generated/{job.cache_key}/1/voice.mp3"]}
+    assert caught.value.details == {"missing_assets": [f"generated/{job.cache_key}/1/{name}"]}
     job.refresh_from_db()
     assert job.status == JobStatus.LEASED
-
-
-def test_complete_needs_the_hls_master_playlist_it_names():
-    job = claimed_job()
-    uploaded(job, names=("720p.mp4",))
-    metadata = job_metadata(job)
-    metadata["assets"]["hls"] = f"generated/{job.cache_key}/1/hls/master.m3u8"
-    with pytest.raises(MissingAssets) as caught:
-        services.generation_job_complete(job_id=job.pk, lease_token=job.lease_token, metadata=metadata)
-    assert caught.value.details == {"missing_assets": [f"generated/{job.cache_key}/1/hls/master.m3u8"]}
 
 
 def test_complete_with_metadata_the_store_refuses_answers_with_the_stores_messages():
