@@ -132,22 +132,28 @@ def run_wrk(url: str, scenario: "Scenario", duration: float, connections: int) -
     }
 
 
-def print_table(rows: list[dict], baseline_rps: float) -> None:
+def print_table(rows: list[dict], baseline: dict) -> None:
     header = (
-        f"{'scenario':<34} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}  target"
+        f"{'scenario':<34} {'req/s':>8} {'ratio':>6} {'floor':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>6}  target"
     )
     print(header)
     print("-" * len(header))
+    floors = {row["name"]: row for row in rows if "rps" in row}
     for row in rows:
         if "rps" in row:
-            ratio = row["rps"] / baseline_rps
+            ratio = row["rps"] / baseline["rps"]
             row["ratio"] = ratio
+            row["baseline_p99_ms"] = baseline["p99_ms"]
+            floor = floors.get(row.get("floor") or "")
+            row["floor_ratio"] = row["rps"] / floor["rps"] if floor else None
+            shown_floor = f"{row['floor_ratio']:>5.2f}x" if floor else f"{'':>6}"
             verdict = ""
             if row.get("check"):
                 verdict = ("ok  " if row["check"](row) else "MISS") + " " + row["target"]
             print(
-                f"{row['name']:<34} {row['rps']:>8.0f} {ratio:>5.2f}x {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} "
-                f"{row['p99_ms']:>7.1f} {row['non2xx'] + row['socket_errors']:>6}  {verdict}"
+                f"{row['name']:<34} {row['rps']:>8.0f} {ratio:>5.2f}x {shown_floor} {row['p50_ms']:>7.1f} "
+                f"{row['p95_ms']:>7.1f} {row['p99_ms']:>7.1f} {row['non2xx'] + row['socket_errors']:>6}  {verdict}"
             )
         else:
             verdict = ("ok  " if row["check"](row) else "MISS") + " " + row["target"] if row.get("check") else ""
@@ -223,7 +229,9 @@ def main() -> None:
         server_env = {}
         scenarios = build_scenarios(url)
         if args.only:
-            scenarios = [s for s in scenarios if s.name == "baseline" or any(o in s.name for o in args.only)]
+            chosen = {s.name for s in scenarios if s.name == "baseline" or any(o in s.name for o in args.only)}
+            chosen |= {s.floor for s in scenarios if s.name in chosen and s.floor}
+            scenarios = [s for s in scenarios if s.name in chosen]
         for scenario in scenarios:
             if scenario.server_env != server_env:
                 # Another configuration (the GCS signer, say): restart gunicorn with it.
@@ -238,19 +246,27 @@ def main() -> None:
                 if scenario.setup:
                     scenario.setup()
                 result = run_wrk(url, scenario, args.duration, args.connections)
-            rows.append({"name": scenario.name, "target": scenario.target, "check": scenario.check, **result})
+            rows.append(
+                {
+                    "name": scenario.name,
+                    "target": scenario.target,
+                    "check": scenario.check,
+                    "floor": scenario.floor,
+                    **result,
+                }
+            )
             print(f"  measured {scenario.name}", file=sys.stderr, flush=True)
     finally:
         stop_server(server)
 
-    baseline_rps = next(row["rps"] for row in rows if row["name"] == "baseline")
+    baseline = next(row for row in rows if row["name"] == "baseline")
     print()
     print(
         f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"gunicorn {args.workers} sync workers, wrk {args.connections} connections, {args.duration:g} s each"
     )
     print()
-    print_table(rows, baseline_rps)
+    print_table(rows, baseline)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(
         json.dumps([{k: v for k, v in row.items() if k != "check"} for row in rows], indent=2)

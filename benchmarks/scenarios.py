@@ -21,6 +21,20 @@ class Scenario:
     check: Callable[[dict], bool] | None = None
     # Environment the server runs with for this scenario (another signer, say).
     server_env: dict[str, str] = field(default_factory=dict)
+    # The name of the scenario measuring this one's floor (benchmarks/floors.py), if any.
+    floor: str = ""
+
+
+def floor_ratio_at_least(minimum: float, *, p99_times_baseline: float | None = None) -> Callable[[dict], bool]:
+    """Return a check: ratio to its floor ≥ minimum (and p99 within a multiple of the baseline's p99)."""
+
+    def check(row: dict) -> bool:
+        if row.get("floor_ratio") is None:
+            return False
+        within = p99_times_baseline is None or row["p99_ms"] <= p99_times_baseline * row["baseline_p99_ms"]
+        return row["floor_ratio"] >= minimum and within
+
+    return check
 
 
 def ratio_at_least(minimum: float, **latency_limits: float) -> Callable[[dict], bool]:

@@ -2,7 +2,7 @@
 
 import json
 
-from benchmarks.scenarios import Scenario, ratio_at_least
+from benchmarks.scenarios import Scenario, floor_ratio_at_least
 
 COLD_ENTRIES = 30000
 
@@ -48,14 +48,16 @@ request = function()
 end
 """
     return [
+        Scenario("floor: hot hit", "/bench/floor/hot-hit", "POST", headers=auth, body=json.dumps(hot)),
         Scenario(
             "cache check, hot hit",
             "/internal/v1/cache/check",
             "POST",
             headers=auth,
             body=json.dumps(hot),
-            target=">=0.55x, p99<=30ms",
-            check=ratio_at_least(0.55, p99_ms=30),
+            floor="floor: hot hit",
+            target=">=0.9x floor, p99<=2x baseline's",
+            check=floor_ratio_at_least(0.9, p99_times_baseline=2),
         ),
         Scenario(
             "cache check, cold hit (local)",

@@ -1,10 +1,11 @@
-"""The project's URLs plus the two reference views that exist only when benchmarking."""
+"""The project's URLs plus the reference views (baseline, DRF no-op, floors) that exist only when benchmarking."""
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from benchmarks import floors
 from vividly.api.base import PublicAPIView
 
 
@@ -23,5 +24,9 @@ class AuthenticatedNoop(PublicAPIView):
 urlpatterns = [
     path("bench/baseline", baseline),
     path("api/bench/noop", AuthenticatedNoop.as_view()),
+    path("bench/floor/hot-hit", floors.hot_hit),
+    path("bench/floor/send", floors.send),
+    path("bench/floor/<str:cache_key>/progress", floors.progress),
+    path("bench/floor/<str:cache_key>/url", floors.signed_url),
     path("", include("vividly.urls")),
 ]

@@ -87,6 +87,9 @@ def payload_errors(payload: Any) -> list[dict[str, Any]]:
 
 class StandInServer(ThreadingHTTPServer):
     daemon_threads = True
+    # http.server listens with a backlog of 5: a sender opening many connections at once lost
+    # about 1 s per refused connect, which made the stand-in the limit of a throughput run.
+    request_queue_size = 1024
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client dying with its connection open (a SIGKILLed worker) is a scenario, not a bug.
