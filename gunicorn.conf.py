@@ -9,6 +9,10 @@ trickle their headers, requests queue. Exposed to the internet, run behind a buf
 reverse proxy (nginx, a cloud load balancer) that only passes on complete requests; see
 the README's "Running it for real".
 
+Metrics: with PROMETHEUS_MULTIPROC_DIR set (an empty folder per run, never shared by two
+gunicorn masters), every worker writes its metrics there and /metrics sums them; see
+vividly/observability/metrics.py.
+
 Every value can be overridden on the command line or by gunicorn's own GUNICORN_CMD_ARGS.
 """
 
@@ -41,4 +45,12 @@ limit_request_field_size = 8190
 # Signed links carry their signature in the query string: log the path only (%(U)s), never
 # the request line (%(r)s) or the query (%(q)s).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# The response's X-Request-ID ties each access line to the application's log lines.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+
+
+def child_exit(server, worker) -> None:
+    """Mark a dead worker's metric files (PROMETHEUS_MULTIPROC_DIR) so its live gauges leave the sums."""
+    from vividly.observability.metrics import mark_process_dead
+
+    mark_process_dead(worker.pid)

@@ -44,5 +44,7 @@ SILENCED_SYSTEM_CHECKS = [
 
 LOGGING = {
     **LOGGING,
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
 }
