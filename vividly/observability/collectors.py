@@ -27,7 +27,7 @@ class RqQueues:
         now = time.time()
         for name in settings.RQ_QUEUES:
             queue = django_rq.get_queue(name, connection=client("state"))
-            depth.add_metric([name], guarded("state", queue.count))
+            depth.add_metric([name], guarded("state", lambda queue=queue: queue.count))
             # RQ pushes at the tail and pops from the head: the head is the oldest job.
             head = guarded("state", queue.get_job_ids, 0, 1)
             job = guarded("state", queue.fetch_job, head[0]) if head else None

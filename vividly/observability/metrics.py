@@ -104,6 +104,9 @@ def multiprocess_dir() -> str | None:
 
 def exposition() -> bytes:
     """Return every metric in Prometheus' text format (the collectors run now)."""
+    # The core's own collectors (RQ, Redis) import this module: registered on first use.
+    from vividly.observability import collectors  # noqa: F401
+
     # auto_describe off: registering must not run the collectors' queries.
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_dir():

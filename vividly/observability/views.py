@@ -10,7 +10,6 @@ from rest_framework.request import Request
 
 from vividly.api.base import InternalAPIView
 from vividly.api.permissions import is_service, is_staff_user
-from vividly.observability import collectors  # noqa: F401 - registers the core's collectors
 from vividly.observability.metrics import exposition
 
 
