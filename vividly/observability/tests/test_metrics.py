@@ -1,6 +1,7 @@
 """Multiprocess mode (gunicorn's workers summed), and the error counters where errors are caught."""
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -61,8 +62,7 @@ def test_multiprocess_mode_sums_what_every_process_recorded(tmp_path, monkeypatc
 
 
 def test_the_gunicorn_conf_marks_dead_workers(tmp_path, monkeypatch):
-    namespace: dict = {}
-    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)
+    namespace = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     marked = []
     monkeypatch.setattr("vividly.observability.metrics.mark_process_dead", marked.append)
     namespace["child_exit"](None, type("Worker", (), {"pid": 4242})())
