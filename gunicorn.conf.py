@@ -49,6 +49,16 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no acce
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
 
 
+def on_starting(server) -> None:
+    """Empty PROMETHEUS_MULTIPROC_DIR: a previous run's files would be summed with this run's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(directory, name))
+
+
 def child_exit(server, worker) -> None:
     """Mark a dead worker's metric files (PROMETHEUS_MULTIPROC_DIR) so its live gauges leave the sums."""
     from vividly.observability.metrics import mark_process_dead

@@ -22,3 +22,16 @@ def scraped() -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float | None:
     return samples.get((name, frozenset(labels.items())))
+
+
+# The sample names each family type exports (`le`-bucketed histograms, `_total` counters).
+SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", "_sum", "_created"), "gauge": ("",)}
+
+
+def exported_metric_names() -> set[str]:
+    """Return every series name /metrics can export, whether or not it has samples yet."""
+    names = set()
+    for family in text_string_to_metric_families(exposition().decode()):
+        names.add(family.name)
+        names.update(family.name + suffix for suffix in SUFFIXES.get(family.type, ("",)))
+    return names

@@ -80,7 +80,9 @@ def log_lines():
 
 def test_log_lines_during_a_request_carry_its_id(log_lines):
     APIClient().post(
-        "/api/v1/auth/token", {"username": "nobody", "password": "wrong-password"}, format="json",
+        "/api/v1/auth/token",
+        {"username": "nobody", "password": "wrong-password"},
+        format="json",
         HTTP_X_REQUEST_ID="login-7",
     )
     logging.getLogger("vividly.test").warning("outside any request")
