@@ -9,18 +9,24 @@ trickle their headers, requests queue. Exposed to the internet, run behind a buf
 reverse proxy (nginx, a cloud load balancer) that only passes on complete requests; see
 the README's "Running it for real".
 
-Metrics: with PROMETHEUS_MULTIPROC_DIR set (an empty folder per run, never shared by two
-gunicorn masters), every worker writes its metrics there and /metrics sums them; see
-vividly/observability/metrics.py.
+Metrics: every worker is a process of its own, so they keep their metrics in files under
+PROMETHEUS_MULTIPROC_DIR and /metrics sums them (vividly/observability/metrics.py). Unset,
+this file makes a fresh temporary folder per run; set, the folder is emptied at start (never
+share one between two gunicorn masters).
 
 Every value can be overridden on the command line or by gunicorn's own GUNICORN_CMD_ARGS.
 """
 
 import os
+import tempfile
 
 # A plain `gunicorn vividly.wsgi:application` is the production recipe; `make run` and the
 # test stack choose the local settings explicitly.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vividly.settings.production")
+
+# Before any worker imports prometheus-client, which reads it once.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vividly-prometheus-")
 
 bind = os.environ.get("VIVIDLY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

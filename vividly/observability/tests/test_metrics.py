@@ -62,6 +62,8 @@ def test_multiprocess_mode_sums_what_every_process_recorded(tmp_path, monkeypatc
 
 
 def test_the_gunicorn_conf_marks_dead_workers(tmp_path, monkeypatch):
+    # Set, so that loading the conf file leaves this process in one-process mode afterwards.
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
     namespace = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     marked = []
     monkeypatch.setattr("vividly.observability.metrics.mark_process_dead", marked.append)
