@@ -65,6 +65,9 @@ if DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
         "pool": {"min_size": DB_POOL_MIN_SIZE, "max_size": DB_POOL_MAX_SIZE, "timeout": DB_POOL_TIMEOUT},
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# PgBouncer in transaction mode hands each transaction any server connection: a cursor held
+# across transactions (QuerySet.iterator()) would be lost.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
 
 # What the whole deployment may hold at once, checked by `check --deploy` (vividly.E002):
 # web instances x gunicorn workers x connections per worker, plus the single-threaded

@@ -74,8 +74,13 @@ def test_production_pools_postgresql_connections_from_the_environment(tmp_path):
 
 
 def test_production_without_the_pool_for_pgbouncer(tmp_path):
-    database = ast.literal_eval(setting(tmp_path, "DATABASES['default']", DATABASE_URL=POSTGRES, DB_POOL="false"))
+    database = ast.literal_eval(
+        setting(
+            tmp_path, "DATABASES['default']", DATABASE_URL=POSTGRES, DB_POOL="false", DB_DISABLE_SERVER_SIDE_CURSORS="1"
+        )
+    )
     assert "pool" not in database.get("OPTIONS", {})
+    assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
 
 
 def test_sqlite_is_never_pooled(tmp_path):
