@@ -68,6 +68,8 @@ def database_connections_fit(app_configs: Any = None, **kwargs: Any) -> list[Err
     """Error when every process at its most would need more connections than the database allows."""
     if not hasattr(settings, "DB_MAX_CONNECTIONS"):
         return []  # only the production settings describe a deployment
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        return []  # a file on one machine: no server whose connections could run out
     budget = connection_budget()
     if budget.total <= budget.limit:
         return []

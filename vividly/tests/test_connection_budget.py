@@ -8,6 +8,7 @@ from vividly.checks import connection_budget, database_connections_fit
 from vividly.tests.test_settings_production import production, setting
 
 POSTGRES = "postgres://vividly@db.internal:5432/vividly"
+POSTGRESQL = "django.db.backends.postgresql"
 # The checks only read DATABASES; no connection is opened with the overridden one.
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 
@@ -25,9 +26,8 @@ DEPLOYMENT = {
 def pooled(settings, *, min_size: int = 2, max_size: int = 8, **deployment) -> None:
     for name, value in {**DEPLOYMENT, **deployment}.items():
         setattr(settings, name, value)
-    settings.DATABASES = {
-        "default": {**settings.DATABASES["default"], "OPTIONS": {"pool": {"min_size": min_size, "max_size": max_size}}}
-    }
+    pool = {"min_size": min_size, "max_size": max_size}
+    settings.DATABASES = {"default": {**settings.DATABASES["default"], "ENGINE": POSTGRESQL, "OPTIONS": {"pool": pool}}}
 
 
 def test_a_deployment_within_the_budget_passes(settings):
@@ -51,6 +51,13 @@ def test_larger_pools_or_more_instances_fail(settings):
     assert [error.id for error in database_connections_fit()] == ["vividly.E002"]
 
 
+def test_sqlite_has_no_connection_budget(settings):
+    pooled(settings, DEPLOY_WEB_INSTANCES=50)
+    settings.DATABASES = {"default": {**settings.DATABASES["default"], "ENGINE": "django.db.backends.sqlite3"}}
+    assert connection_budget().total > connection_budget().limit
+    assert database_connections_fit() == []
+
+
 def test_a_bigger_database_makes_room(settings):
     pooled(settings, max_size=10, DB_MAX_CONNECTIONS=200)
     assert database_connections_fit() == []
@@ -59,7 +66,7 @@ def test_a_bigger_database_makes_room(settings):
 def test_without_a_pool_every_web_thread_may_hold_a_connection(settings):
     for name, value in DEPLOYMENT.items():
         setattr(settings, name, value)
-    settings.DATABASES = {"default": {**settings.DATABASES["default"], "OPTIONS": {}}}
+    settings.DATABASES = {"default": {**settings.DATABASES["default"], "ENGINE": POSTGRESQL, "OPTIONS": {}}}
     budget = connection_budget()
     assert (budget.web, budget.single_threaded) == (4 * 2 * 64, 8)
     assert [error.id for error in database_connections_fit()] == ["vividly.E002"]
