@@ -9,14 +9,24 @@ trickle their headers, requests queue. Exposed to the internet, run behind a buf
 reverse proxy (nginx, a cloud load balancer) that only passes on complete requests; see
 the README's "Running it for real".
 
+Metrics: every worker is a process of its own, so they keep their metrics in files under
+PROMETHEUS_MULTIPROC_DIR and /metrics sums them (vividly/observability/metrics.py). Unset,
+this file makes a fresh temporary folder per run; set, the folder is emptied at start (never
+share one between two gunicorn masters).
+
 Every value can be overridden on the command line or by gunicorn's own GUNICORN_CMD_ARGS.
 """
 
 import os
+import tempfile
 
 # A plain `gunicorn vividly.wsgi:application` is the production recipe; `make run` and the
 # test stack choose the local settings explicitly.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vividly.settings.production")
+
+# Before any worker imports prometheus-client, which reads it once.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vividly-prometheus-")
 
 bind = os.environ.get("VIVIDLY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -41,4 +51,22 @@ limit_request_field_size = 8190
 # Signed links carry their signature in the query string: log the path only (%(U)s), never
 # the request line (%(r)s) or the query (%(q)s).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# The response's X-Request-ID ties each access line to the application's log lines.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+
+
+def on_starting(server) -> None:
+    """Empty PROMETHEUS_MULTIPROC_DIR: a previous run's files would be summed with this run's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(directory, name))
+
+
+def child_exit(server, worker) -> None:
+    """Mark a dead worker's metric files (PROMETHEUS_MULTIPROC_DIR) so its live gauges leave the sums."""
+    from vividly.observability.metrics import mark_process_dead
+
+    mark_process_dead(worker.pid)

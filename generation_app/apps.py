@@ -10,6 +10,7 @@ class GenerationAppConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        import generation_app.metrics  # noqa: F401 - registers its collector with vividly.observability
         from generation_app import receivers  # noqa: F401 - connects the receivers
         from generation_app.services import generation_leases_reclaim
         from vividly.periodic.tasks import periodic_task_register

@@ -12,6 +12,7 @@ class NotificationsAppConfig(AppConfig):
     def ready(self) -> None:
         from anymail.exceptions import AnymailNotSupportedWarning
 
+        import notifications_app.metrics  # registers its collector with vividly.observability
         import notifications_app.privacy  # noqa: F401 - registers its kinds with the privacy registry
         from notifications_app import checks, receivers, sweeper  # noqa: F401 - registers the checks, connects the receiver
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
 from notifications_app.privacy import REDACTED_STATUSES, context_redacted, provider_event_payload_minimised
+from vividly.observability.metrics import EMAIL_PROVIDER_EVENTS
 from vividly.text import is_storable, storable, storable_json
 
 logger = logging.getLogger("vividly.notifications")
@@ -195,6 +196,7 @@ def provider_event_record(*, event: AnymailTrackingEvent) -> ProviderEvent | Non
                     payload=raw,
                     dedupe_key=key,
                 )
+                EMAIL_PROVIDER_EVENTS.labels(event.event_type).inc()
         except IntegrityError:
             # Only the dedupe key's unique violation is a repeat; anything else the database
             # refused is a fault of this event, for the caller to see.

@@ -11,6 +11,7 @@ from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis import Redis
 
+from vividly.observability.metrics import REDIS_ERRORS
 from vividly.process_state import process_wide
 
 logger = logging.getLogger("vividly.redis")
@@ -58,8 +59,10 @@ def guarded(alias: str, operation: Callable[..., T], *args: Any, **kwargs: Any) 
     try:
         return breaker(alias).call(operation, *args, **kwargs)
     except pybreaker.CircuitBreakerError as exc:
+        REDIS_ERRORS.labels(alias).inc()
         raise RedisUnavailable(alias, exc.__cause__ or exc.__context__) from exc
     except OUTAGE_ERRORS as exc:
+        REDIS_ERRORS.labels(alias).inc()
         raise RedisUnavailable(alias, exc) from exc
 
 

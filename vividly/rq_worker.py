@@ -4,7 +4,8 @@ Why JSON: RQ pickles jobs by default, so anyone able to write to the queue Redis
 code in every worker. Queues are configured with `rq.serializers.JSONSerializer`
 (settings.RQ_QUEUES), and `rqworker` hands the worker pickle unless told otherwise on every
 command line; this class takes the constructor's documented `serializer` argument instead,
-so no deployment can forget it. Nothing else of RQ is overridden (checked against rq 3.0).
+so no deployment can forget it. Besides that, `execute_job` only binds the job's request id
+(vividly/observability/rq.py) for its log lines (checked against rq 3.0).
 
 Why SimpleWorker (jobs in the worker's own process): a fork per job cost ~60 ms here, and
 each fresh work horse opened a new connection to the provider. The periodic sweep runs
@@ -15,9 +16,19 @@ process manager starts it again.
 from typing import Any
 
 from rq import SimpleWorker
+from rq.job import Job
+from rq.queue import Queue
 from rq.serializers import JSONSerializer
+
+from vividly.observability.request_id import request_id_bound
+from vividly.observability.rq import META_KEY
 
 
 class Worker(SimpleWorker):
     def __init__(self, *args: Any, serializer: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, serializer=JSONSerializer, **kwargs)
+
+    def execute_job(self, job: Job, queue: Queue) -> Any:
+        # The job's log lines carry the X-Request-ID of the request that enqueued it.
+        with request_id_bound(job.meta.get(META_KEY)):
+            return super().execute_job(job, queue)

@@ -10,10 +10,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from vividly import health
 from vividly.api.auth import TokenView
+from vividly.observability.views import MetricsView
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/v1/auth/token", TokenView.as_view(), name="auth-token"),
     path("api/v1/content/", include(("delivery_app.api.urls", "delivery"))),
     path("api/v1/", include(("delivery_app.api.classroom_urls", "classrooms"))),

@@ -1,8 +1,10 @@
-"""Build the contract's error body: {"error": {"code", "message", "details"}}."""
+"""Build the contract's error body: {"error": {"code", "message", "details"}, "request_id"}."""
 
 from typing import Any
 
 from django.http import JsonResponse
+
+from vividly.observability.request_id import current_request_id
 
 # The stable code for a status when nothing more specific is known.
 CODE_FOR_STATUS = {
@@ -36,8 +38,13 @@ MESSAGE_FOR_STATUS = {
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """Return the contract's error body."""
-    return {"error": {"code": code, "message": message, "details": details if details is not None else {}}}
+    """Return the contract's error body, with the request's id beside it (when there is one)."""
+    error = {"code": code, "message": message, "details": details if details is not None else {}}
+    body: dict[str, Any] = {"error": error}
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
+    return body
 
 
 def error_response(

@@ -15,6 +15,7 @@ from rest_framework.views import set_rollback
 
 from vividly.api.error_bodies import error_body
 from vividly.errors import DomainError
+from vividly.observability.metrics import DATABASE_ERRORS
 
 logger = logging.getLogger("vividly.api")
 
@@ -63,6 +64,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         status, code, message, details = 413, "request_too_large", "The request body is too large.", {}
     elif isinstance(exc, DATABASE_DOWN):
         logger.error("database unavailable: %s", exc)
+        DATABASE_ERRORS.labels("unavailable").inc()
         status, code = 503, "database_unavailable"
         message, details = "The database is unavailable; try again shortly.", {}
         headers["Retry-After"] = "5"
@@ -75,6 +77,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         headers["Retry-After"] = "5"
     else:
         if isinstance(exc, DatabaseError):
+            DATABASE_ERRORS.labels("error").inc()
             logger.error("database error in %s", context.get("view"), exc_info=exc)
         else:
             logger.error("unhandled error in %s", context.get("view"), exc_info=exc)

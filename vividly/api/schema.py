@@ -31,7 +31,9 @@ ErrorSerializer = inline_serializer(
                 "message": serializers.CharField(),
                 "details": serializers.DictField(),
             },
-        )
+        ),
+        # The request's X-Request-ID (vividly/observability/request_id.py).
+        "request_id": serializers.CharField(required=False),
     },
 )
 

@@ -50,6 +50,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer, errors of the middleware below included, carries its X-Request-ID
+    # and is timed (vividly/observability/).
+    "vividly.observability.request_id.RequestIdMiddleware",
+    "vividly.observability.middleware.RequestMetricsMiddleware",
     "vividly.http.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -154,6 +158,8 @@ RQ_QUEUES = {
 RQ = {
     # RQ's in-process SimpleWorker reading JSON jobs (see the module's docstring).
     "WORKER_CLASS": "vividly.rq_worker.Worker",
+    # Jobs carry the X-Request-ID of the request that enqueued them (vividly/observability/rq.py).
+    "QUEUE_CLASS": "vividly.observability.rq.RequestIdQueue",
 }
 RQ_SHOW_ADMIN_LINK = True
 
@@ -371,14 +377,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # On the handler, not a logger: records of every logger (Django's, RQ's) pass through it.
+    "filters": {"request_id": {"()": "vividly.observability.request_id.RequestIdFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},

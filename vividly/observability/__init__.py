@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics, request ids in responses, error bodies and logs."""
