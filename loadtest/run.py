@@ -64,7 +64,7 @@ def table(results: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=60)
-    parser.add_argument("--spawn-rate", type=float, default=3)
+    parser.add_argument("--spawn-rate", type=float, default=2)
     parser.add_argument("--run-time", default="60s")
     parser.add_argument("--credentials", default=str(BASE_DIR / "var" / "cluster" / "credentials.json"))
     parser.add_argument("--host", help="default: the entry URL in the credentials file")
@@ -101,7 +101,8 @@ def main() -> int:
     ]
     print(f"locust: {args.users} users against {host} for {args.run_time}; results in {out}", flush=True)
     env = {**os.environ, "LOADTEST_CREDENTIALS": str(credentials)}
-    subprocess.run(command, cwd=BASE_DIR, env=env, check=False, stdout=subprocess.DEVNULL)
+    with (out / "locust.log").open("w") as locust_log:
+        subprocess.run(command, cwd=BASE_DIR, env=env, check=False, stdout=locust_log, stderr=subprocess.STDOUT)
     stats = out / "locust_stats.csv"
     if not stats.exists():
         print("locust wrote no statistics", file=sys.stderr)
