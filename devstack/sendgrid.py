@@ -100,8 +100,10 @@ class StandInServer(ThreadingHTTPServer):
 class SendGridStandIn:
     """A threaded HTTP server on a free loopback port; start() it or use it as a context manager."""
 
-    def __init__(self, api_key: str = "SG.test-key", delay: float = 0.0) -> None:
+    def __init__(self, api_key: str = "SG.test-key", delay: float = 0.0, port: int = 0) -> None:
         self.api_key = api_key
+        # 0: any free port; `make cluster` gives one in its own range.
+        self.port = port
         # Seconds every reply waits unless a scripted one says otherwise (a provider's latency).
         self.delay = delay
         self.received: list[Received] = []
@@ -195,7 +197,7 @@ class SendGridStandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = StandInServer(("127.0.0.1", 0), Handler)
+        self._server = StandInServer(("127.0.0.1", self.port), Handler)
         self._thread = threading.Thread(
             # A short poll interval makes stop() quick (it waits for the next poll).
             target=self._server.serve_forever,
