@@ -12,13 +12,12 @@ A student's status for a video, the first that applies:
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db.models import (
     CharField,
     Count,
-    Exists,
     F,
+    FilteredRelation,
     FloatField,
     Max,
     OuterRef,
@@ -29,7 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from delivery_app.models import ContentRequest, RequestStatus, ViewSession
+from delivery_app.models import ContentRequest, RequestStatus
 from vividly.accounts.models import Classroom, Role, User
 from vividly.errors import Forbidden, NotFound
 
@@ -96,11 +95,6 @@ def enrolled_student_ids(*, classroom_id: int) -> QuerySet:
     return User.objects.filter(role=Role.STUDENT, enrollments__classroom_id=classroom_id).values("id")
 
 
-def per_student(views: QuerySet, total: Any) -> Subquery:
-    """Return `total` (an aggregate) of `views` for the outer query's student, as a subquery."""
-    return Subquery(views.order_by().values("user_id").annotate(total=total).values("total"))
-
-
 def progress_status(*, completed: bool, watched: float, furthest: float, viewed: bool, request: str | None) -> str:
     """Return a student's status for a video (see the module docstring) from what their views
     and their request say."""
@@ -118,30 +112,33 @@ def progress_status(*, completed: bool, watched: float, furthest: float, viewed:
 def classroom_progress(*, classroom: Classroom, cache_key: str) -> list[StudentProgress]:
     """Return one row per student enrolled in `classroom` for the video `cache_key`, by
     username, in one query whatever the size of the class."""
-    views = ViewSession.objects.filter(user=OuterRef("pk"), cache_key=cache_key)
     request = ContentRequest.objects.filter(user=OuterRef("pk"), cache_key=cache_key).order_by().values("status")
+    # The views of this video joined on (student, key), aggregated per student: one join and a
+    # GROUP BY compile in about half the time of one correlated subquery per figure (measured:
+    # building the SQL cost ten times more than SQLite's running it).
     rows = (
-        User.objects.filter(pk__in=enrolled_student_ids(classroom_id=classroom.pk))
+        User.objects.filter(role=Role.STUDENT, enrollments__classroom_id=classroom.pk)
+        .annotate(video_views=FilteredRelation("view_sessions", condition=Q(view_sessions__cache_key=cache_key)))
+        .values("pk", "username")
         .annotate(
             request=Subquery(request[:1], output_field=CharField()),
-            watched=Coalesce(per_student(views, Sum("watched_seconds")), 0.0, output_field=FloatField()),
-            furthest=Coalesce(per_student(views, Max("furthest_position_seconds")), 0.0, output_field=FloatField()),
-            last_viewed_at=per_student(views, Max("last_event_at")),
-            viewed=Exists(views),
-            completed=Exists(views.filter(completed=True)),
+            watched=Coalesce(Sum("video_views__watched_seconds"), 0.0, output_field=FloatField()),
+            furthest=Coalesce(Max("video_views__furthest_position_seconds"), 0.0, output_field=FloatField()),
+            last_viewed_at=Max("video_views__last_event_at"),
+            views=Count("video_views"),
+            completions=Count("video_views", filter=Q(video_views__completed=True)),
         )
         .order_by("username", "pk")
-        .values("pk", "username", "request", "watched", "furthest", "last_viewed_at", "viewed", "completed")
     )
     return [
         StudentProgress(
             id=row["pk"],
             username=row["username"],
             status=progress_status(
-                completed=row["completed"],
+                completed=row["completions"] > 0,
                 watched=row["watched"],
                 furthest=row["furthest"],
-                viewed=row["viewed"],
+                viewed=row["views"] > 0,
                 request=row["request"],
             ),
             watched_seconds=row["watched"],

@@ -308,6 +308,9 @@ SPECTACULAR_SETTINGS = {
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["GenerationJobStatusEnum"] = "generation_app.models.JobStatus"
 
 # --- Privacy (PRIVACY.md) -------------------------------------------------------------
+# A bulk read (a class's progress, a video's viewers) repeated by the same reader within this
+# many seconds is not logged again per student (the access log's entry is the window's first read).
+ACCESS_LOG_REPEAT_SECONDS = env.float("ACCESS_LOG_REPEAT_SECONDS", default=300)
 # How long rows about users are kept before `purge_expired_data` deletes them (days).
 RETENTION_VIEW_DAYS = env.int("RETENTION_VIEW_DAYS", default=365)
 RETENTION_NOTIFICATION_DAYS = env.int("RETENTION_NOTIFICATION_DAYS", default=90)
