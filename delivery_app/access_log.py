@@ -3,13 +3,20 @@
 from collections.abc import Iterable
 
 from vividly.accounts.models import User
-from vividly.privacy.access_log import access_log_record
+from vividly.privacy.access_log import Subject, access_log_record_reads
 
 
 def students_read(*, actor: User, student_ids: Iterable[int], action: str) -> None:
-    """Note that `actor` read data of each of `student_ids` (one query; the entries are buffered)."""
+    """Note that `actor` read data of each of `student_ids` (one query for their names; the entries are buffered)."""
     others = set(student_ids) - {actor.pk}
-    if not others:
-        return
-    for student in User.objects.filter(pk__in=others).only("pk", "username"):
-        access_log_record(actor=actor, subject=student, action=action)
+    if others:
+        named_students_read(
+            actor=actor, students=User.objects.filter(pk__in=others).values_list("pk", "username"), action=action
+        )
+
+
+def named_students_read(*, actor: User, students: Iterable[tuple[int, str]], action: str) -> None:
+    """Note that `actor` read data of each of `students` (id, username): no query; the entries are buffered."""
+    access_log_record_reads(
+        actor=actor, subjects=(Subject(pk, username) for pk, username in students if pk != actor.pk), action=action
+    )

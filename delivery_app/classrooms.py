@@ -11,26 +11,16 @@ A student's status for a video, the first that applies:
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import (
-    CharField,
-    Count,
-    Exists,
-    F,
-    FloatField,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-)
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
-from vividly.accounts.models import Classroom, Role, User
+from vividly.accounts.models import Classroom, Enrollment, Role, User
 from vividly.errors import Forbidden, NotFound
 
 NOT_YOURS = "No such classroom, or it is not yours."
@@ -96,11 +86,6 @@ def enrolled_student_ids(*, classroom_id: int) -> QuerySet:
     return User.objects.filter(role=Role.STUDENT, enrollments__classroom_id=classroom_id).values("id")
 
 
-def per_student(views: QuerySet, total: Any) -> Subquery:
-    """Return `total` (an aggregate) of `views` for the outer query's student, as a subquery."""
-    return Subquery(views.order_by().values("user_id").annotate(total=total).values("total"))
-
-
 def progress_status(*, completed: bool, watched: float, furthest: float, viewed: bool, request: str | None) -> str:
     """Return a student's status for a video (see the module docstring) from what their views
     and their request say."""
@@ -115,38 +100,79 @@ def progress_status(*, completed: bool, watched: float, furthest: float, viewed:
     return ProgressStatus.NOT_REQUESTED
 
 
+# Hand-written because it is the hot read of a teacher's dashboard: measured, the ORM took
+# ~2 ms of CPU to build this query (annotations, a subquery, a filtered join) and SQLite
+# ~0.3 ms to run it. Portable SQL (SQLite and PostgreSQL); table and column names come from
+# the models; tests/test_progress_properties.py checks it against the status rules.
+PROGRESS_SQL = """
+SELECT u.{user_id}, u.{username},
+    (SELECT r.{request_status} FROM {requests} r WHERE r.{request_user} = u.{user_id} AND r.{request_key} = %s),
+    COALESCE(SUM(v.{watched}), 0), COALESCE(MAX(v.{furthest}), 0), MAX(v.{last_event}),
+    COUNT(v.{view_id}), COUNT(CASE WHEN v.{completed} THEN 1 END)
+FROM {users} u
+JOIN {enrollments} e ON e.{enrollment_student} = u.{user_id} AND e.{enrollment_classroom} = %s
+LEFT JOIN {views} v ON v.{view_user} = u.{user_id} AND v.{view_key} = %s
+WHERE u.{role} = %s
+GROUP BY u.{user_id}, u.{username}
+ORDER BY u.{username}, u.{user_id}
+"""
+
+
+def progress_sql() -> str:
+    """Return PROGRESS_SQL with the models' quoted table and column names."""
+    quote = connection.ops.quote_name
+
+    def column(model: Any, field: str) -> str:
+        return quote(model._meta.get_field(field).column)
+
+    return PROGRESS_SQL.format(
+        users=quote(User._meta.db_table),
+        user_id=column(User, "id"),
+        username=column(User, "username"),
+        role=column(User, "role"),
+        enrollments=quote(Enrollment._meta.db_table),
+        enrollment_student=column(Enrollment, "student"),
+        enrollment_classroom=column(Enrollment, "classroom"),
+        requests=quote(ContentRequest._meta.db_table),
+        request_status=column(ContentRequest, "status"),
+        request_user=column(ContentRequest, "user"),
+        request_key=column(ContentRequest, "cache_key"),
+        views=quote(ViewSession._meta.db_table),
+        view_id=column(ViewSession, "id"),
+        view_user=column(ViewSession, "user"),
+        view_key=column(ViewSession, "cache_key"),
+        watched=column(ViewSession, "watched_seconds"),
+        furthest=column(ViewSession, "furthest_position_seconds"),
+        last_event=column(ViewSession, "last_event_at"),
+        completed=column(ViewSession, "completed"),
+    )
+
+
+def database_time(value: datetime | str | None) -> datetime | None:
+    """Return an aware datetime from what the database gives for MAX() of a datetime column
+    (PostgreSQL: a datetime; SQLite: the stored text, UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value)
+    return parsed if parsed is None or timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
 def classroom_progress(*, classroom: Classroom, cache_key: str) -> list[StudentProgress]:
     """Return one row per student enrolled in `classroom` for the video `cache_key`, by
     username, in one query whatever the size of the class."""
-    views = ViewSession.objects.filter(user=OuterRef("pk"), cache_key=cache_key)
-    request = ContentRequest.objects.filter(user=OuterRef("pk"), cache_key=cache_key).order_by().values("status")
-    rows = (
-        User.objects.filter(pk__in=enrolled_student_ids(classroom_id=classroom.pk))
-        .annotate(
-            request=Subquery(request[:1], output_field=CharField()),
-            watched=Coalesce(per_student(views, Sum("watched_seconds")), 0.0, output_field=FloatField()),
-            furthest=Coalesce(per_student(views, Max("furthest_position_seconds")), 0.0, output_field=FloatField()),
-            last_viewed_at=per_student(views, Max("last_event_at")),
-            viewed=Exists(views),
-            completed=Exists(views.filter(completed=True)),
-        )
-        .order_by("username", "pk")
-        .values("pk", "username", "request", "watched", "furthest", "last_viewed_at", "viewed", "completed")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(progress_sql(), [cache_key, classroom.pk, cache_key, Role.STUDENT])
+        rows = cursor.fetchall()
     return [
         StudentProgress(
-            id=row["pk"],
-            username=row["username"],
+            id=pk,
+            username=username,
             status=progress_status(
-                completed=row["completed"],
-                watched=row["watched"],
-                furthest=row["furthest"],
-                viewed=row["viewed"],
-                request=row["request"],
+                completed=completions > 0, watched=watched, furthest=furthest, viewed=views > 0, request=request
             ),
-            watched_seconds=row["watched"],
-            furthest_position_seconds=row["furthest"],
-            last_viewed_at=row["last_viewed_at"],
+            watched_seconds=float(watched),
+            furthest_position_seconds=float(furthest),
+            last_viewed_at=database_time(last_event),
         )
-        for row in rows
+        for pk, username, request, watched, furthest, last_event, views, completions in rows
     ]

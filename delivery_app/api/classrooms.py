@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from cache_app.types import is_cache_key
 from delivery_app import classrooms
-from delivery_app.access_log import students_read
+from delivery_app.access_log import named_students_read
 from delivery_app.api.serializers import RoundedFloatField
 from vividly.accounts.models import Classroom
 from vividly.api.base import PublicAPIView
@@ -171,7 +171,7 @@ class ClassroomProgressView(PublicAPIView):
         query.is_valid(raise_exception=True)
         cache_key = query.validated_data["cache_key"]
         rows = classrooms.classroom_progress(classroom=classroom, cache_key=cache_key)
-        students_read(actor=request.user, student_ids=[row.id for row in rows], action="progress")
+        named_students_read(actor=request.user, students=[(row.id, row.username) for row in rows], action="progress")
         response = Response({"classroom": classroom.pk, "cache_key": cache_key, "students": progress_rows(rows)})
         if request.accepted_renderer.format == ProgressCSVRenderer.format:
             response["Content-Disposition"] = f'attachment; filename="{progress_filename(classroom, cache_key)}"'

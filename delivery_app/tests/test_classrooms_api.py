@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -201,8 +202,8 @@ def test_the_progress_request_costs_the_same_queries_for_5_and_50_students(as_us
     with CaptureQueriesContext(connection) as queries:
         response = teacher.get(progress_path(classroom, content["cache_key"]))
     assert response.status_code == 200 and len(response.json()["students"]) == size
-    # The classroom, the rows (one query), the students' names for the access log, the log's insert.
-    assert [query["sql"].split()[0] for query in queries] == ["SELECT", "SELECT", "SELECT", "INSERT"], [
+    # The classroom, the rows with the students' names (one query), the log's insert after the response.
+    assert [query["sql"].split()[0] for query in queries] == ["SELECT", "SELECT", "INSERT"], [
         query["sql"][:120] for query in queries
     ]
 
@@ -221,6 +222,39 @@ def test_a_teachers_read_of_her_class_progress_is_logged_per_student(as_user, pr
     as_user(progress["teacher_b"]).get(progress_path(progress["classroom"], progress["key"]))
     access_log_flush()
     assert not AccessLogEntry.objects.exists()
+
+
+def test_a_refreshed_class_progress_is_logged_again_only_after_the_repeat_window(as_user, progress, monkeypatch):
+    """A dashboard refreshed every few seconds writes one entry per student per window, not per refresh."""
+    from vividly.privacy import access_log
+
+    now = [1000.0]
+    monkeypatch.setattr(access_log, "clock", lambda: now[0])
+    teacher, staff = as_user(progress["teacher_a"]), as_user(progress["staff"])
+    path = progress_path(progress["classroom"], progress["key"])
+    enrolled = progress["classroom"].students.count()
+
+    def logged() -> list[tuple[str, str]]:
+        access_log_flush()
+        return list(AccessLogEntry.objects.order_by("id").values_list("actor", "action"))
+
+    assert teacher.get(path).status_code == 200
+    assert logged() == [(progress["teacher_a"].username, "progress")] * enrolled
+    now[0] += 299
+    assert teacher.get(path).status_code == 200
+    assert teacher.get(progress_path(progress["classroom"], progress["key"], format="csv")).status_code == 200
+    assert len(logged()) == enrolled
+    # Another reader is another entry at once; the same reader again once the window has passed.
+    assert staff.get(path).status_code == 200
+    assert len(logged()) == 2 * enrolled
+    now[0] += 2
+    assert teacher.get(path).status_code == 200
+    assert len(logged()) == 3 * enrolled
+    # The window is a setting; 0 logs every read.
+    with override_settings(ACCESS_LOG_REPEAT_SECONDS=0):
+        assert teacher.get(path).status_code == 200
+        assert teacher.get(path).status_code == 200
+    assert len(logged()) == 5 * enrolled
 
 
 def test_options_describes_the_endpoint_in_json_even_when_csv_is_asked_for(as_user, progress):

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "knox",
     "axes",
@@ -55,6 +56,8 @@ MIDDLEWARE = [
     "vividly.observability.request_id.RequestIdMiddleware",
     "vividly.observability.middleware.RequestMetricsMiddleware",
     "vividly.http.ApiErrorMiddleware",
+    # Before anything that answers (WhiteNoise, CommonMiddleware): preflights and errors get CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -239,13 +242,7 @@ EMAIL_JOB_TIMEOUT_SECONDS = env.int("EMAIL_JOB_TIMEOUT_SECONDS", default=60)
 # email signed by the service must not carry a caller's phishing link.
 EMAIL_LINK_HOSTS = env.list(
     "EMAIL_LINK_HOSTS",
-    default=sorted(
-        {
-            urlsplit(url).hostname or ""
-            for url in (APP_BASE_URL, PUBLIC_BASE_URL)
-        }
-        - {""}
-    ),
+    default=sorted({urlsplit(url).hostname or "" for url in (APP_BASE_URL, PUBLIC_BASE_URL)} - {""}),
 )
 
 SILENCED_SYSTEM_CHECKS = [
@@ -314,6 +311,9 @@ SPECTACULAR_SETTINGS = {
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["GenerationJobStatusEnum"] = "generation_app.models.JobStatus"
 
 # --- Privacy (PRIVACY.md) -------------------------------------------------------------
+# A bulk read (a class's progress, a video's viewers) repeated by the same reader within this
+# many seconds is not logged again per student (the access log's entry is the window's first read).
+ACCESS_LOG_REPEAT_SECONDS = env.float("ACCESS_LOG_REPEAT_SECONDS", default=300)
 # How long rows about users are kept before `purge_expired_data` deletes them (days).
 RETENTION_VIEW_DAYS = env.int("RETENTION_VIEW_DAYS", default=365)
 RETENTION_NOTIFICATION_DAYS = env.int("RETENTION_NOTIFICATION_DAYS", default=90)
@@ -410,4 +410,22 @@ CDN_KEY_NAME = env("CDN_KEY_NAME", default="")
 CDN_KEY = env("CDN_KEY", default="")
 CDN_KEY_NAME_NEXT = env("CDN_KEY_NAME_NEXT", default="")
 CDN_KEY_NEXT = env("CDN_KEY_NEXT", default="")
+# CORS (django-cors-headers) on the local links only: /files/p/<token>/… (HLS folders) and
+# /files/<blob> (signed files), never the API or the generator's /files/upload/. A web player
+# on the student app's origin (APP_BASE_URL's) and on PLAYBACK_CORS_ORIGINS (a comma-separated
+# list of origins, scheme://host[:port]) may fetch playlists and segments, with Range.
+PLAYBACK_CORS_ORIGINS = env.list("PLAYBACK_CORS_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/files/(?!upload/)"
+CORS_ALLOWED_ORIGINS = sorted(
+    {
+        "{0.scheme}://{0.netloc}".format(urlsplit(APP_BASE_URL)),
+        *(o.strip().rstrip("/") for o in PLAYBACK_CORS_ORIGINS if o.strip()),
+    }
+)
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["range"]
+# A player reads these to follow a ranged download (fetch hides them from scripts otherwise).
+CORS_EXPOSE_HEADERS = ["Content-Length", "Content-Range", "Accept-Ranges"]
+# The links carry their own authority (a signed token); no cookies cross origins.
+CORS_ALLOW_CREDENTIALS = False
 # --- end Playback ---------------------------------------------------------------------------

@@ -128,3 +128,23 @@ def test_during_a_long_outage_only_the_oldest_entries_are_dropped(monkeypatch, c
     assert access_log_flush() == 3
     assert sorted(AccessLogEntry.objects.values_list("action", flat=True)) == ["read-2", "read-3", "read-4"]
 
+
+
+def test_a_bulk_read_is_noted_once_per_subject_within_the_window_without_a_query(
+    monkeypatch, django_assert_num_queries, service_client
+):
+    from vividly.privacy.access_log import Subject, access_log_record_reads
+
+    now = [50.0]
+    monkeypatch.setattr(access_log, "clock", lambda: now[0])
+    teacher, first, second = TeacherFactory(), StudentFactory(), StudentFactory()
+    subjects = [Subject(first.pk, first.username), Subject(second.pk, second.username)]
+    with django_assert_num_queries(0):
+        assert access_log_record_reads(actor=teacher, subjects=subjects, action="progress") == 2
+        assert access_log_record_reads(actor=teacher, subjects=subjects, action="progress") == 0
+        assert access_log_record_reads(actor=teacher, subjects=subjects[:1], action="analytics") == 1
+    now[0] += 301
+    assert access_log_record_reads(actor=teacher, subjects=subjects[1:], action="progress") == 1
+    access_log_flush()
+    page = service_client.get(f"/internal/v1/privacy/access-log?username={second.username}").json()
+    assert [(row["actor"], row["action"]) for row in page["results"]] == [(teacher.username, "progress")] * 2
