@@ -12,6 +12,7 @@ from rest_framework import serializers
 from notifications_app.categories import AVAILABLE_CHANNELS, OPTIONAL_CATEGORIES
 from notifications_app.models import Digest, RecipientPreference
 from notifications_app.preference_rules import (
+    CLOCK_TIME,
     category_errors,
     channel_errors,
     clock_time,
@@ -21,6 +22,7 @@ from notifications_app.preference_rules import (
     timezone_errors,
 )
 from notifications_app.preference_selectors import enabled_channels
+from notifications_app.schedule import known_time_zones
 
 CATEGORIES_SCHEMA = {
     "type": "object",
@@ -29,9 +31,11 @@ CATEGORIES_SCHEMA = {
         category: {
             "type": "object",
             "properties": {channel: {"type": "boolean"} for channel in AVAILABLE_CHANNELS},
+            "additionalProperties": False,
         }
         for category in OPTIONAL_CATEGORIES
     },
+    "additionalProperties": False,
 }
 
 
@@ -61,6 +65,7 @@ class CategoriesField(serializers.DictField):
         return value
 
 
+@extend_schema_field({"type": "string", "pattern": f"^{CLOCK_TIME.pattern}$", "example": "22:00"})
 class ClockTimeField(serializers.CharField):
     """A local time, `HH:MM`."""
 
@@ -72,11 +77,20 @@ class ClockTimeField(serializers.CharField):
         return value.strftime("%H:%M")
 
 
+@extend_schema_field({"type": "string", "enum": sorted(known_time_zones()), "example": "Europe/Paris"})
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name this machine knows."""
+
+
 class QuietHoursSerializer(serializers.Serializer):
     start = ClockTimeField(help_text="Local time, HH:MM; inside the quiet hours.")
     end = ClockTimeField(help_text="Local time, HH:MM; when they end (may be the next day: 22:00 to 07:00).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial PATCH makes DRF skip `required` in nested serializers too; quiet hours are
+        # replaced whole, so both ends are required whatever the method.
+        if missing := {name: ["This field is required."] for name in ("start", "end") if name not in attrs}:
+            raise serializers.ValidationError(missing)
         rule_checked(quiet_hours_errors(attrs["start"], attrs["end"]))
         return attrs
 
@@ -91,7 +105,7 @@ class NotificationPreferencesSerializer(serializers.Serializer):
     quiet_hours = QuietHoursSerializer(
         required=False, allow_null=True, help_text="Non-transactional emails due inside wait for the end; null: none."
     )
-    timezone = serializers.CharField(required=False, max_length=64, help_text="IANA name, e.g. 'Europe/Paris'.")
+    timezone = TimeZoneField(required=False, max_length=64, help_text="IANA name, e.g. 'Europe/Paris'.")
 
     def validate_timezone(self, value: str) -> str:
         rule_checked(timezone_errors(value))

@@ -57,8 +57,8 @@ def test_migrating_strips_event_payloads_and_redacts_final_notifications():
     executor = MigrationExecutor(connection)  # a fresh graph, as a new `migrate` run has
     executor.migrate(AFTER)
     migrated = executor.loader.project_state(AFTER).apps
-    Notification = migrated.get_model("notifications_app", "Notification")  # noqa: N806 - the model as of AFTER
-    ProviderEvent = migrated.get_model("notifications_app", "ProviderEvent")  # noqa: N806
+    Notification = migrated.get_model("notifications_app", "Notification")
+    ProviderEvent = migrated.get_model("notifications_app", "ProviderEvent")
 
     assert Notification.objects.get(pk=delivered.pk).context == {"content_title": "Newton's laws"}
     assert Notification.objects.get(pk=queued.pk).context == CONTEXT  # it will still be rendered
