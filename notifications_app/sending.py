@@ -294,7 +294,7 @@ def hold(notification: Notification, decision: Decision, *, now: datetime) -> No
     """
     moved = Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
         status=Status.QUEUED,
-        status_changed_at=timezone.now(),
+        status_changed_at=now,
         scheduled_for=decision.until,
         next_attempt_at=decision.until,
         hold=decision.hold,
