@@ -6,7 +6,7 @@ from django.db import models
 class Category(models.TextChoices):
     # Always sent (account, security, access): a recipient cannot turn these off.
     TRANSACTIONAL = "transactional", "Account and security emails"
-    CONTENT_UPDATES = "content_updates", "Videos you asked for are ready"
+    CONTENT_UPDATES = "content_updates", "Content updates"
 
 
 class Channel(models.TextChoices):
@@ -15,6 +15,12 @@ class Channel(models.TextChoices):
     SMS = "sms", "Text message"
     PUSH = "push", "Push notification"
 
+
+# What a person stops getting when they turn a category off, in their words.
+DESCRIPTIONS = {
+    Category.TRANSACTIONAL: "emails about your account and its security",
+    Category.CONTENT_UPDATES: "emails telling you that a video you asked for is ready",
+}
 
 # The channels that exist today: a preference for any other is refused.
 AVAILABLE_CHANNELS = (Channel.EMAIL,)

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from notifications_app.categories import Category
+from notifications_app.categories import DESCRIPTIONS, Category
 from notifications_app.preference_selectors import user_of_address
 from notifications_app.preference_services import recipient_unsubscribe
 from notifications_app.unsubscribe import BadUnsubscribeLink, unsubscribe_token_read
@@ -53,6 +53,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "address": masked(address),
         "category": Category(category).label,
+        "description": DESCRIPTIONS[category],
         "preferences_url": settings.APP_PREFERENCES_URL if user_of_address(address) is not None else None,
     }
     if request.method == "GET":

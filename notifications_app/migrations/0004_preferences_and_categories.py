@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             name='ChannelSetting',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('transactional', 'Account and security emails'), ('content_updates', 'Videos you asked for are ready')], max_length=32)),
+                ('category', models.CharField(choices=[('transactional', 'Account and security emails'), ('content_updates', 'Content updates')], max_length=32)),
                 ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('push', 'Push notification')], default='email', max_length=8)),
                 ('enabled', models.BooleanField(default=True)),
                 ('reason', models.CharField(blank=True, choices=[('preference', 'Turned off in the preferences'), ('unsubscribed', 'Unsubscribed (link or provider)'), ('complaint', 'Reported as spam')], max_length=16)),
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='notification',
             name='category',
-            field=models.CharField(choices=[('transactional', 'Account and security emails'), ('content_updates', 'Videos you asked for are ready')], default='transactional', max_length=32),
+            field=models.CharField(choices=[('transactional', 'Account and security emails'), ('content_updates', 'Content updates')], default='transactional', max_length=32),
         ),
         migrations.AddField(
             model_name='notification',
