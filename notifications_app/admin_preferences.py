@@ -129,6 +129,8 @@ class RecipientPreferenceAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         preferences_update(preference=obj, digest=obj.digest, quiet_hours=quiet, time_zone=obj.timezone)
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        # Unsaved: the admin's change message reads what it found; the service writes the rows.
+        formset.save(commit=False)
         for inline_form in formset.forms:
             if not inline_form.has_changed() or not inline_form.cleaned_data:
                 continue
