@@ -10,11 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+# Files of the zone database that are not zones a person lives in (the machine's own setting).
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
 
 @cache
 def known_time_zones() -> frozenset[str]:
     """Return the IANA time zone names this machine knows."""
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def zone(name: str) -> ZoneInfo:

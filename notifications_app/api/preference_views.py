@@ -13,7 +13,7 @@ from vividly.api.schema import error_responses
 class NotificationPreferencesView(PublicAPIView):
     @extend_schema(
         operation_id="me_notification_preferences",
-        responses={200: NotificationPreferencesSerializer, **error_responses(401)},
+        responses={200: NotificationPreferencesSerializer, **error_responses(401, 429)},
         description="The calling user's email preferences: categories per channel, digest, quiet hours, time zone.",
     )
     def get(self, request: Request) -> Response:
@@ -22,7 +22,7 @@ class NotificationPreferencesView(PublicAPIView):
     @extend_schema(
         operation_id="me_notification_preferences_update",
         request=NotificationPreferencesSerializer,
-        responses={200: NotificationPreferencesSerializer, **error_responses(400, 401)},
+        responses={200: NotificationPreferencesSerializer, **error_responses(400, 401, 429)},
         description="Change some of the preferences (a partial body). Turning a transactional category off, an "
         "unknown category or channel, an unknown time zone, a time that is not HH:MM, or quiet hours that start "
         "and end at the same minute: 400 with per-field details.",
