@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from notifications_app.admin_preferences import lift_suppressions
 from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Suppression
 from notifications_app.registry import TEMPLATES
 from notifications_app.rendering import render_email
@@ -47,15 +48,24 @@ class NotificationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = (
         "to",
         "template",
+        "category",
         "priority",
         "status",
+        "suppression_reason",
         "attempts",
         "requested_by",
         "created_at",
         "sent_at",
         "delivered_at",
     )
-    list_filter = ("status", "template", "priority", ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        "status",
+        "template",
+        "category",
+        "suppression_reason",
+        "priority",
+        ("created_at", admin.DateFieldListFilter),
+    )
     search_fields = ("to", "requested_by")
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in Notification._meta.fields]
@@ -128,3 +138,4 @@ class SuppressionAdmin(admin.ModelAdmin):
     list_filter = ("reason",)
     search_fields = ("address",)
     readonly_fields = ("notification", "created_at")
+    actions = (lift_suppressions,)

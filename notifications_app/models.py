@@ -1,9 +1,13 @@
-"""Notifications, their delivery attempts, provider events and suppressed addresses."""
+"""Notifications, their delivery attempts, provider events, suppressed addresses and recipients' preferences."""
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.timezone import now
+
+from notifications_app.categories import Category, Channel
 
 
 class Priority(models.TextChoices):
@@ -25,8 +29,26 @@ class Status(models.TextChoices):
     BOUNCED = "bounced"
     REJECTED = "rejected"
     FAILED = "failed"
-    # Accepted, never sent: the address hard bounced before (see Suppression).
+    # Accepted, never sent: the address hard bounced, unsubscribed, complained or opted out
+    # (`suppression_reason` says which).
     SUPPRESSED = "suppressed"
+    # Never sent alone: folded into a daily digest email (`digest`).
+    DIGESTED = "digested"
+
+
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed"
+    HARD_BOUNCE = "hard_bounce"
+    COMPLAINT = "complaint"
+    PREFERENCE = "preference"
+
+
+class Hold(models.TextChoices):
+    """Why a queued notification waits until `scheduled_for`."""
+
+    NONE = "", "Not held"
+    QUIET_HOURS = "quiet_hours", "Recipient's quiet hours"
+    DIGEST = "digest", "Waiting for the recipient's daily digest"
 
 
 class Notification(models.Model):
@@ -54,10 +76,19 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    category = models.CharField(max_length=32, choices=Category.choices, default=Category.TRANSACTIONAL)
+    suppression_reason = models.CharField(max_length=16, choices=SuppressionReason.choices, blank=True)
+    # Held (quiet hours, a daily digest): not sent, nor swept back, before this time.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    hold = models.CharField(max_length=16, choices=Hold.choices, blank=True, default=Hold.NONE)
+    # The digest email a `digested` notification was folded into.
+    digest = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="folded")
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # The digest run: held rows of a recipient, by due time.
+            models.Index(fields=["hold", "scheduled_for"], name="notif_hold_scheduled_idx"),
             # The sweep: rows still queued or sending, oldest state change first.
             models.Index(fields=["status", "status_changed_at"], name="notif_status_changed_idx"),
             models.Index(fields=["template", "-created_at"], name="notif_template_created_idx"),
@@ -142,3 +173,89 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.reason})"
+
+
+class Digest(models.TextChoices):
+    OFF = "off"
+    DAILY = "daily"
+
+
+class RecipientPreference(models.Model):
+    """What one address wants to receive, and when; a user's own row is linked to them.
+
+    Keyed by address because the internal API sends to addresses that belong to no user:
+    an unsubscribe from those must have somewhere to go too.
+    """
+
+    address = models.EmailField(unique=True, null=True, blank=True, help_text="Lower case.")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    digest = models.CharField(max_length=8, choices=Digest.choices, default=Digest.OFF)
+    quiet_start = models.TimeField(null=True, blank=True, help_text="Local time (the time zone below).")
+    quiet_end = models.TimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", help_text="An IANA name, e.g. Europe/Paris.")
+    # Spam reports (SendGrid `spamreport`) about emails to this address.
+    complaints = models.PositiveIntegerField(default=0)
+    last_complaint_at = models.DateTimeField(null=True, blank=True)
+    # `now`, not `timezone.now`: the field above shadows the module in the class body.
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return self.address or f"user {self.user_id}"
+
+
+class OptOutReason(models.TextChoices):
+    PREFERENCE = "preference", "Turned off in the preferences"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed (link or provider)"
+    COMPLAINT = "complaint", "Reported as spam"
+
+
+class ChannelSetting(models.Model):
+    """One category and channel of a recipient; without a row it is on."""
+
+    preference = models.ForeignKey(RecipientPreference, on_delete=models.CASCADE, related_name="settings")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    enabled = models.BooleanField(default=True)
+    # Why it is off (empty while on).
+    reason = models.CharField(max_length=16, choices=OptOutReason.choices, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    # The provider event that turned it off (an unsubscribe or a spam report), if one did.
+    event = models.ForeignKey(ProviderEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["preference", "category", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["preference", "category", "channel"], name="channel_setting_unique"),
+        ]
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else f"off ({self.reason})"
+        return f"{self.category}/{self.channel}: {state}"
+
+
+class SuppressionLift(models.Model):
+    """A staff decision to send again to an address that bounced, unsubscribed or complained. Never changed."""
+
+    address = models.CharField(max_length=254, db_index=True)
+    # What was lifted: `hard_bounce` (the Suppression row) or `unsubscribed`/`complaint`/`preference`.
+    lifted = models.CharField(max_length=32)
+    category = models.CharField(max_length=32, blank=True)
+    lifted_by = models.CharField(max_length=150)
+    reason = models.TextField()
+    lifted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-lifted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.lifted} lifted by {self.lifted_by}"

@@ -1,4 +1,5 @@
-"""What notifications hold about a user, for the privacy registry: emails to their address, its suppression, limits.
+"""What notifications hold about a user, for the privacy registry: emails to their address, its suppression,
+limits, and their preferences (with the unsubscribes, complaints and lifts recorded for the address).
 
 A suppressed address is not forgotten on erasure: it is replaced by its keyed hash
 (`suppressed_forms`), so the bounce list keeps refusing the address if it comes back,
@@ -12,7 +13,16 @@ to rows stored before the rules.
 from datetime import datetime
 from typing import Any
 
-from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from django.db.models import Q
+
+from notifications_app.models import (
+    Notification,
+    ProviderEvent,
+    RecipientPreference,
+    Status,
+    Suppression,
+    SuppressionLift,
+)
 from notifications_app.rate_limits import KEY_PREFIX
 from vividly.privacy import registry
 from vividly.privacy.digests import keyed_digest
@@ -47,7 +57,7 @@ PROVIDER_EVENT_FIELDS = frozenset(
     }
 )
 # Once an email is here, nothing will render it again: its names and links can go.
-REDACTED_STATUSES = (Status.DELIVERED, Status.BOUNCED, Status.REJECTED, Status.SUPPRESSED)
+REDACTED_STATUSES = (Status.DELIVERED, Status.BOUNCED, Status.REJECTED, Status.SUPPRESSED, Status.DIGESTED)
 MIGRATION_BATCH = 1000
 
 
@@ -62,8 +72,14 @@ def is_personal_context_key(key: str) -> bool:
 
 
 def context_redacted(context: dict[str, Any]) -> dict[str, Any]:
-    """Return an email's context without names and links."""
-    return {key: value for key, value in context.items() if not is_personal_context_key(key)}
+    """Return an email's context without names and links (inside a digest's list of items too)."""
+    return {
+        key: [context_redacted(item) if isinstance(item, dict) else item for item in value]
+        if isinstance(value, list)
+        else value
+        for key, value in context.items()
+        if not is_personal_context_key(key)
+    }
 
 
 def existing_rows_minimise(apps: Any, schema_editor: Any) -> None:
@@ -143,6 +159,35 @@ def suppressions_erase(user: Any) -> int:
     return plain.update(address=hashed, detail="", notification=None)
 
 
+def preferences_of(user: Any) -> Any:
+    """Their own preferences, and the row their address had before it was theirs."""
+    mine = Q(user=user)
+    if user.email:
+        mine |= Q(address=user.email.lower())
+    return RecipientPreference.objects.filter(mine)
+
+
+def preferences_export(user: Any) -> list[dict[str, Any]]:
+    """Their preferences, each with its category settings (why and when one was turned off) and its lifts."""
+    rows = []
+    for preference in preferences_of(user).prefetch_related("settings"):
+        row = model_row(preference)
+        row["settings"] = model_rows(preference.settings.all())
+        row["lifts"] = (
+            model_rows(SuppressionLift.objects.filter(address=preference.address)) if preference.address else []
+        )
+        rows.append(row)
+    return rows
+
+
+def preferences_erase(user: Any) -> int:
+    """Delete their preferences (settings cascade) and the lifts recorded for their address."""
+    if user.email:
+        SuppressionLift.objects.filter(address=user.email.lower()).delete()
+    deleted, _ = preferences_of(user).delete()
+    return deleted
+
+
 def notifications_purge(now: datetime, dry_run: bool) -> int:
     expired = Notification.objects.filter(created_at__lt=cutoff(now, "RETENTION_NOTIFICATION_DAYS"))
     return purge_in_batches(expired, dry_run=dry_run, order_by="created_at")
@@ -156,4 +201,5 @@ def provider_events_purge(now: datetime, dry_run: bool) -> int:
 
 registry.register("notifications", export=notifications_export, erase=notifications_erase, purge=notifications_purge)
 registry.register("suppressions", export=suppressions_export, erase=suppressions_erase)
+registry.register("preferences", export=preferences_export, erase=preferences_erase)
 registry.register("provider_events", purge=provider_events_purge)

@@ -7,7 +7,7 @@ the sweep (`notifications_requeue_stuck`) puts it back on a queue once Redis ans
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import django_rq
 from django.conf import settings
@@ -87,6 +87,25 @@ def enqueue_delivery_in(notification: Notification, delay_seconds: float) -> boo
             "state",
             queue(notification.queue_name).enqueue_in,
             timedelta(seconds=delay_seconds),
+            DELIVER_JOB,
+            str(notification.pk),
+            job_timeout=job_timeout_seconds(),
+            failure_ttl=FAILURE_TTL_SECONDS,
+        )
+    except RedisUnavailable as exc:
+        logger.warning("could not schedule notification %s, the sweep will: %s", notification.pk, exc)
+        return False
+    return True
+
+
+def enqueue_delivery_at(notification: Notification, when: datetime) -> bool:
+    """Schedule the delivery job of `notification` for `when` (RQ's scheduler, in the worker
+    started `--with-scheduler`); return False on an outage (the sweep sends it after `when`)."""
+    try:
+        guarded(
+            "state",
+            queue(notification.queue_name).enqueue_at,
+            when,
             DELIVER_JOB,
             str(notification.pk),
             job_timeout=job_timeout_seconds(),

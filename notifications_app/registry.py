@@ -5,6 +5,8 @@ from typing import Any
 
 from django.conf import settings
 
+from notifications_app.categories import Category
+
 
 @dataclass(frozen=True)
 class EmailTemplate:
@@ -15,12 +17,25 @@ class EmailTemplate:
     # Context for the admin preview, the tests and the benchmarks; `*_url` values are paths
     # of the app, so the sample's links are on a host EMAIL_LINK_HOSTS allows.
     example: dict[str, Any] = field(default_factory=dict)
+    # What kind of email it is: transactional ones are always sent; others may be turned off.
+    category: str = Category.TRANSACTIONAL
 
     @property
     def sample(self) -> dict[str, Any]:
         """Return the example context with absolute links to the app (APP_BASE_URL)."""
-        base = settings.APP_BASE_URL
-        return {name: f"{base}{value}" if name.endswith("_url") else value for name, value in self.example.items()}
+        return absolute_links(self.example, settings.APP_BASE_URL)
+
+
+def absolute_links(context: dict[str, Any], base: str) -> dict[str, Any]:
+    """Return `context` with every `*_url` path made absolute on `base` (in lists of objects too)."""
+    return {
+        name: f"{base}{value}"
+        if name.endswith("_url")
+        else [absolute_links(item, base) if isinstance(item, dict) else item for item in value]
+        if isinstance(value, list)
+        else value
+        for name, value in context.items()
+    }
 
 
 TEMPLATES: dict[str, EmailTemplate] = {
@@ -53,6 +68,7 @@ TEMPLATES: dict[str, EmailTemplate] = {
                 "content_title": "Newton's laws, told through skateboarding",
                 "content_url": "/watch/9f2c",
             },
+            category=Category.CONTENT_UPDATES,
         ),
         EmailTemplate(
             "request_approved",
@@ -81,6 +97,31 @@ TEMPLATES: dict[str, EmailTemplate] = {
 }
 
 
+# Made by the service only (never requested through the API): the day's content_ready emails
+# of a recipient who chose a daily digest, folded into one.
+DIGEST_TEMPLATE = EmailTemplate(
+    "content_ready_digest",
+    "The day's ready videos in one email, for a recipient who chose a daily digest.",
+    ("items",),
+    {
+        "student_name": "Maya",
+        "items": [
+            {"content_title": "Newton's laws, told through skateboarding", "content_url": "/watch/9f2c"},
+            {"content_title": "Photosynthesis as a cooking show", "content_url": "/watch/41ab"},
+        ],
+    },
+    category=Category.CONTENT_UPDATES,
+)
+# The template whose emails a daily digest folds.
+DIGESTED_TEMPLATE = "content_ready"
+
+
 def template_spec(name: str) -> EmailTemplate | None:
     """Return the registered template called `name`, or None."""
     return TEMPLATES.get(name)
+
+
+def category_of(template: str) -> str:
+    """Return the category of `template` (a service-made digest included); transactional if unknown."""
+    spec = TEMPLATES.get(template) or (DIGEST_TEMPLATE if template == DIGEST_TEMPLATE.name else None)
+    return spec.category if spec is not None else Category.TRANSACTIONAL

@@ -29,8 +29,10 @@ class RenderedEmail:
     html: str
 
 
-# The variables the base templates get from the service; a caller may not set them.
-BASE_CONTEXT_KEYS = frozenset({"site_url", "sender_name"})
+# The variables the base templates get from the service; a caller may not set them. The
+# unsubscribe link is the service's too: only it may sign one, and only for a category
+# that can be unsubscribed from (its presence turns the footer's service notice off).
+BASE_CONTEXT_KEYS = frozenset({"site_url", "sender_name", "unsubscribe_url"})
 
 
 def base_context() -> dict[str, Any]:
@@ -38,15 +40,17 @@ def base_context() -> dict[str, Any]:
     return {"site_url": settings.PUBLIC_BASE_URL, "sender_name": settings.SENDGRID_FROM_NAME}
 
 
-def render_email(template: str, context: dict[str, Any]) -> RenderedEmail:
-    """Render the subject, text and HTML bodies of `template` with `context`.
+def render_email(template: str, context: dict[str, Any], *, unsubscribe_url: str | None = None) -> RenderedEmail:
+    """Render the subject, text and HTML bodies of `template` with `context` (and its unsubscribe link, if any).
 
     Raises TemplateDoesNotExist for an unknown name and jinja2's errors (UndefinedError
     for a variable the template needs and the context lacks).
     """
     engine = engines["emails"]
     # The service's own variables win, whatever a row saved before that rule holds.
-    variables = {**context, **base_context()}
+    variables = {key: value for key, value in context.items() if key not in BASE_CONTEXT_KEYS} | base_context()
+    if unsubscribe_url:
+        variables["unsubscribe_url"] = unsubscribe_url
     subject = engine.get_template(f"emails/{template}.subject.txt").render(variables)
     return RenderedEmail(
         # One line, whatever the template or the context hold: a newline in a header

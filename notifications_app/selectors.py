@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from notifications_app.models import Hold, Notification, ProviderEvent, Status, Suppression
 from notifications_app.privacy import suppressed_forms
 from notifications_app.queueing import sending_lease_seconds
 from vividly.errors import NotFound
@@ -44,12 +44,19 @@ def with_event_flag(notifications: QuerySet[Notification]) -> QuerySet[Notificat
 
 def stuck_notifications(*, older_than: float, now: datetime) -> QuerySet[Notification]:
     """Return the rows still queued or sending `older_than` seconds after max(last state
-    change, scheduled retry time); `sending` ones only once no job can still be running."""
+    change, scheduled retry time, scheduled time); `sending` ones only once no job can still
+    be running. A row held for a daily digest has no job to lose: the digest run owns it."""
     cutoff = now - timedelta(seconds=older_than)
     lease_cutoff = now - timedelta(seconds=max(older_than, sending_lease_seconds()))
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=cutoff)
-    stuck = Notification.objects.filter(due).filter(
-        Q(status=Status.QUEUED, status_changed_at__lte=cutoff)
-        | Q(status=Status.SENDING, status_changed_at__lte=lease_cutoff)
+    # A row held until its recipient's quiet hours end is not stuck before then.
+    scheduled = Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=cutoff)
+    stuck = (
+        Notification.objects.filter(due & scheduled)
+        .filter(
+            Q(status=Status.QUEUED, status_changed_at__lte=cutoff)
+            | Q(status=Status.SENDING, status_changed_at__lte=lease_cutoff)
+        )
+        .exclude(status=Status.QUEUED, hold=Hold.DIGEST)
     )
     return with_event_flag(stuck).order_by("status_changed_at")

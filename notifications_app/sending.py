@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from anymail.exceptions import AnymailError, AnymailRequestsAPIError
@@ -25,12 +25,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
+from notifications_app.categories import is_optional
+from notifications_app.delivery_rules import Decision, delivery_decision
+from notifications_app.models import DeliveryAttempt, Hold, Notification, Outcome, Status
 from notifications_app.privacy import REDACTED_STATUSES, context_redacted
-from notifications_app.queueing import enqueue_delivery_in
+from notifications_app.queueing import enqueue_delivery_at, enqueue_delivery_in
 from notifications_app.rate_limits import send_slot_take
 from notifications_app.rendering import RenderedEmail, render_email
-from notifications_app.selectors import address_is_staff, address_is_suppressed
+from notifications_app.selectors import address_is_staff
+from notifications_app.unsubscribe import unsubscribe_url
 from vividly.process_state import process_wide
 
 logger = logging.getLogger("vividly.notifications")
@@ -50,9 +53,20 @@ class SendFailure:
     wait_hint: float = 0.0
 
 
-def notification_deliver(*, notification_id: str) -> str:
-    """Send the notification `notification_id` if this job can claim it; return what happened."""
-    now = timezone.now()
+SUPPRESSION_MESSAGES = {
+    "hard_bounce": "Not sent: this address is suppressed (it bounced).",
+    "unsubscribed": "Not sent: the recipient unsubscribed from this category.",
+    "complaint": "Not sent: the recipient reported an email as spam.",
+    "preference": "Not sent: the recipient turned this category off.",
+}
+
+
+def notification_deliver(*, notification_id: str, now: datetime | None = None) -> str:
+    """Send the notification `notification_id` if this job can claim it; return what happened.
+
+    `now` is the clock quiet hours and digests are read with (the tests pass one).
+    """
+    now = now or timezone.now()
     claimed = (
         Notification.objects.filter(pk=notification_id, status=Status.QUEUED)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_SLACK))
@@ -63,9 +77,18 @@ def notification_deliver(*, notification_id: str) -> str:
         return "not_claimed"
     notification = Notification.objects.get(pk=notification_id)
 
-    if address_is_suppressed(notification.to):
-        finish(notification, Status.SUPPRESSED, error="Not sent: this address is suppressed (it bounced).")
+    decision = delivery_decision(notification, now=now)
+    if decision.action == "suppress":
+        finish(
+            notification,
+            Status.SUPPRESSED,
+            error=SUPPRESSION_MESSAGES.get(decision.reason, "Not sent."),
+            suppression_reason=decision.reason,
+        )
         return "suppressed"
+    if decision.action == "hold":
+        hold(notification, decision, now=now)
+        return "held"
 
     slot = send_slot_take()
     if not slot.allowed:
@@ -73,8 +96,9 @@ def notification_deliver(*, notification_id: str) -> str:
         reschedule(notification, slot.retry_after + random.uniform(0, 1))
         return "rate_limited"
 
+    link = unsubscribe_link(notification)
     try:
-        rendered = render_email(notification.template, notification.context)
+        rendered = render_email(notification.template, notification.context, unsubscribe_url=link)
     except Exception as exc:
         # The context was checked at request time; a template changed since then.
         logger.exception("notification %s cannot be rendered", notification.pk)
@@ -84,7 +108,7 @@ def notification_deliver(*, notification_id: str) -> str:
     attempt = attempt_start(notification)
     started = time.monotonic()
     try:
-        message_id, http_status = provider_send(notification, rendered)
+        message_id, http_status = provider_send(notification, rendered, unsubscribe_url=link)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, then classified
         failure = classify(exc)
         kind = "transient" if failure.transient else "permanent"
@@ -100,11 +124,27 @@ def elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-def build_message(notification: Notification, rendered: RenderedEmail) -> EmailMultiAlternatives:
-    """Return the email, text with an HTML alternative, tagged with our notification id."""
+def unsubscribe_link(notification: Notification) -> str | None:
+    """Return the one-click link of a non-transactional email (None for a transactional one)."""
+    if not is_optional(notification.category):
+        return None
+    return unsubscribe_url(address=notification.to, category=notification.category)
+
+
+def build_message(
+    notification: Notification, rendered: RenderedEmail, *, unsubscribe_url: str | None = None
+) -> EmailMultiAlternatives:
+    """Return the email, text with an HTML alternative, tagged with our notification id.
+
+    Each notification is its own provider call with one recipient, so its own headers are
+    that recipient's: a batch never shares one unsubscribe link (no need for anymail's
+    `merge_headers`).
+    """
     headers = {}
-    if unsubscribe_url := notification.context.get("unsubscribe_url"):
+    if unsubscribe_url:
+        # RFC 8058: mail clients show an unsubscribe button that POSTs to the link at once.
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -139,9 +179,11 @@ def mail_connection() -> BaseEmailBackend:
     return connection
 
 
-def provider_send(notification: Notification, rendered: RenderedEmail) -> tuple[str, int | None]:
+def provider_send(
+    notification: Notification, rendered: RenderedEmail, *, unsubscribe_url: str | None = None
+) -> tuple[str, int | None]:
     """Send through Django's mail API (anymail's SendGrid backend, or the local .eml one)."""
-    message = build_message(notification, rendered)
+    message = build_message(notification, rendered, unsubscribe_url=unsubscribe_url)
     message.connection = mail_connection()
     message.send()
     status = getattr(message, "anymail_status", None)
@@ -244,13 +286,35 @@ def reschedule(notification: Notification, delay: float) -> None:
         enqueue_delivery_in(notification, delay)
 
 
-def finish(notification: Notification, status: str, *, error: str) -> None:
+def hold(notification: Notification, decision: Decision, *, now: datetime) -> None:
+    """Put a claimed row back to `queued` until `decision.until`: quiet hours end, or its digest goes.
+
+    A quiet-hours hold is RQ's to wake (`enqueue_at`); a digest hold has no job: the digest
+    run folds the row (`digests.py`). Neither is swept back before its time.
+    """
+    moved = Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+        status=Status.QUEUED,
+        status_changed_at=now,
+        scheduled_for=decision.until,
+        next_attempt_at=decision.until,
+        hold=decision.hold,
+    )
+    if moved and decision.hold == Hold.QUIET_HOURS:
+        enqueue_delivery_at(notification, decision.until)
+
+
+def finish(notification: Notification, status: str, *, error: str, suppression_reason: str = "") -> None:
     """End a claimed row without a provider call (suppressed, or cannot be rendered).
 
     A final row loses its names and links in the same UPDATE (a failed one keeps them: an
     operator may resend it).
     """
-    changes: dict[str, Any] = {"status": status, "status_changed_at": timezone.now(), "last_error": error}
+    changes: dict[str, Any] = {
+        "status": status,
+        "status_changed_at": timezone.now(),
+        "last_error": error,
+        "suppression_reason": suppression_reason,
+    }
     if status in REDACTED_STATUSES:
         changes["context"] = context_redacted(notification.context)
     Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(**changes, next_attempt_at=None)

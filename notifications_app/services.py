@@ -16,6 +16,7 @@ from notifications_app.models import Notification, Priority
 from notifications_app.privacy import REDACTED_STATUSES
 from notifications_app.queueing import enqueue_deliveries
 from notifications_app.rate_limits import SendQuota, recipient_slot_take, send_quota_take, whole_seconds
+from notifications_app.registry import category_of
 from notifications_app.validation import SendRequest, send_request_validate
 from vividly.errors import Conflict, DomainError, RateLimited
 
@@ -87,6 +88,7 @@ def new_notification(request: SendRequest, sender: Sender, **fields: Any) -> Not
     return Notification(
         to=request.to,
         template=request.template,
+        category=category_of(request.template),
         context=request.context,
         priority=request.priority,
         requested_by=sender.requested_by,

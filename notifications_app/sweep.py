@@ -56,10 +56,10 @@ def requeue_rows(rows: list[Notification], *, now: datetime) -> list[Notificatio
     return requeued
 
 
-def notifications_requeue_stuck(*, older_than: float) -> int:
+def notifications_requeue_stuck(*, older_than: float, now: datetime | None = None) -> int:
     """Put back on their queue every notification stuck in `queued` or `sending`; return how many."""
     total = 0
-    now = timezone.now()
+    now = now or timezone.now()
     stuck = stuck_notifications(older_than=older_than, now=now)
     ids = list(stuck.values_list("pk", flat=True))
     for start in range(0, len(ids), SWEEP_CHUNK):

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
+from notifications_app.preference_services import provider_feedback_apply
 from notifications_app.privacy import REDACTED_STATUSES, context_redacted, provider_event_payload_minimised
 from vividly.observability.metrics import EMAIL_PROVIDER_EVENTS
 from vividly.text import is_storable, storable, storable_json
@@ -34,7 +35,7 @@ RANK = {
     Status.BOUNCED: 5,
     Status.REJECTED: 5,
 }
-FINAL = {Status.BOUNCED, Status.REJECTED, Status.SUPPRESSED}
+FINAL = {Status.BOUNCED, Status.REJECTED, Status.SUPPRESSED, Status.DIGESTED}
 
 # The status an event proves. An open, a click or a complaint happened in the inbox,
 # so the email was delivered even if the `delivered` event is late or lost.
@@ -213,4 +214,7 @@ def provider_event_record(*, event: AnymailTrackingEvent) -> ProviderEvent | Non
                 detail=storable(str(event.mta_response or event.description or "")),
                 notification=locked,
             )
+        # An unsubscribe turns that email's category off for the address; a spam report every
+        # non-transactional one (and is counted). Recorded once: a repeat returned above.
+        provider_feedback_apply(event_type=event.event_type, notification=locked, event=record)
     return record

@@ -128,6 +128,20 @@ def test_notification_status_is_for_services_and_staff_only(world):
 # --- /api/ ------------------------------------------------------------------------------
 
 
+def test_notification_preferences_are_each_users_own(world):
+    """Every person reads and changes only their own; nobody else's can even be named."""
+    path = "/api/v1/me/notification-preferences"
+    assert statuses(world, "get", path) == expect(401, (200, 200), (200, 200), 200, 401)
+    body = {"digest": "daily"}
+    assert statuses(world, "patch", path, body, roles=["anonymous", "student_a", "service"]) == {
+        "anonymous": 401,
+        "student_a": 200,
+        "service": 401,
+    }
+    digests = {role: world["clients"][role].get(path).json()["digest"] for role in USERS}
+    assert digests == {"student_a": "daily", "student_b": "off", "teacher_a": "off", "teacher_b": "off", "staff": "off"}
+
+
 def test_requests_list_shows_each_caller_only_what_is_theirs(world):
     assert statuses(world, "get", "/api/v1/content/requests") == expect(401, (200, 200), (200, 200), 200, 401)
     a, b = str(world["requests"]["student_a"].pk), str(world["requests"]["student_b"].pk)

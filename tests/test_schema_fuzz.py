@@ -167,6 +167,10 @@ def aim_at_seeded_objects(case, seeded: dict) -> None:
             body["metadata"] = seeded["job_metadata"]
     if case.path == "/api/v1/auth/token":
         body.update(username=seeded["username"], password=PASSWORD)
+    quiet = body.get("quiet_hours")
+    if isinstance(quiet, dict) and "start" in quiet and quiet.get("start") == quiet.get("end"):
+        # Quiet hours must start and end at different minutes: a rule the schema cannot state.
+        quiet["end"] = "12:00" if quiet["start"] != "12:00" else "13:00"
     template = TEMPLATES.get(body.get("template"))
     if template is not None:
         if "context" in body:

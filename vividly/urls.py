@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/auth/token", TokenView.as_view(), name="auth-token"),
     path("api/v1/content/", include(("delivery_app.api.urls", "delivery"))),
     path("api/v1/", include(("delivery_app.api.classroom_urls", "classrooms"))),
+    path("api/v1/me/", include(("notifications_app.api.me_urls", "me"))),
     path("internal/v1/cache/", include(("cache_app.api.urls", "cache"))),
     path("internal/v1/notifications/", include(("notifications_app.api.urls", "notifications"))),
     path("internal/v1/privacy/", include(("vividly.privacy.urls", "privacy"))),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("files/upload/", include("generation_app.files_urls")),
     path("files/", include("delivery_app.files_urls")),
     path("anymail/", include("notifications_app.webhook_urls")),
+    path("email/", include("notifications_app.unsubscribe_urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from notifications_app.categories import Category
 from notifications_app.models import Priority
 from notifications_app.registry import TEMPLATES
 from notifications_app.services import MAX_BATCH_RECIPIENTS, BatchItem
@@ -166,4 +167,17 @@ class StatusSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField(allow_blank=True)
+    category = serializers.ChoiceField(
+        choices=Category.choices, help_text="`transactional` emails are always sent; others may be turned off."
+    )
+    suppression_reason = serializers.SerializerMethodField(
+        help_text="Why a `suppressed` email was not sent: unsubscribed, hard_bounce, complaint or preference."
+    )
+    scheduled_for = serializers.DateTimeField(
+        allow_null=True, help_text="A held email (quiet hours, a daily digest) is not sent before this."
+    )
+    digest_id = serializers.UUIDField(allow_null=True, help_text="The digest email a `digested` one was folded into.")
     events = EventSerializer(many=True, help_text="Provider events, oldest first.")
+
+    def get_suppression_reason(self, notification: Any) -> str | None:
+        return notification.suppression_reason or None

@@ -75,9 +75,9 @@ def test_priority_defaults_to_normal(service_client):
         ({"context": {"student_name": "Maya", "login_url": "javascript:alert(1)"}}, "context", "http(s) URL"),
         ({"context": {"student_name": "Maya", "login_url": "/login"}}, "context", "http(s) URL"),
         (
-            {"context": {**TEMPLATES["welcome_student"].sample, "unsubscribe_url": "https://a.test/u\r\nBcc: x@y.z"}},
+            {"context": {**TEMPLATES["welcome_student"].sample, "help_url": "https://a.test/u\r\nBcc: x@y.z"}},
             "context",
-            "'unsubscribe_url' must be an absolute http(s) URL",
+            "'help_url' must be an absolute http(s) URL",
         ),
         ({"context": ["a", "list"]}, "context", "JSON object"),
         ({"context": "text"}, "context", "JSON object"),

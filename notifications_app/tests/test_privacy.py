@@ -128,3 +128,34 @@ def test_the_data_migration_minimises_rows_stored_before_the_rules():
     assert delivered.context == {"content_title": TEMPLATES["content_ready"].sample["content_title"]}
     assert queued.context == TEMPLATES["content_ready"].sample  # it will still be rendered
     assert ProviderEvent.objects.get().payload == {"event": "open"}
+
+
+def test_preferences_are_exported_and_erased_with_their_user():
+    from notifications_app.models import ChannelSetting, RecipientPreference, SuppressionLift
+    from notifications_app.preference_services import category_set, preference_of_recipient, preference_of_user
+    from vividly.privacy.services import user_export
+
+    student = StudentFactory(email="zoe@example.edu")
+    preference = preference_of_user(student)
+    preference.timezone = "Europe/Paris"
+    preference.save()
+    category_set(preference=preference, category="content_updates", enabled=False, reason="unsubscribed")
+    SuppressionLift.objects.create(address="zoe@example.edu", lifted="hard_bounce", lifted_by="dana", reason="typo")
+    other = preference_of_recipient("leo@example.edu")
+
+    [row] = user_export(username=student.username, actor=StudentFactory())["preferences"]
+    assert (row["address"], row["timezone"], row["user_id"]) == ("zoe@example.edu", "Europe/Paris", student.pk)
+    assert [(s["category"], s["enabled"], s["reason"]) for s in row["settings"]] == [
+        ("content_updates", False, "unsubscribed")
+    ]
+    assert [lift["reason"] for lift in row["lifts"]] == ["typo"]
+
+    erased = user_erase(username=student.username, actor=StudentFactory())
+    assert erased["preferences"] >= 1
+    assert list(RecipientPreference.objects.all()) == [other]
+    assert not ChannelSetting.objects.exists() and not SuppressionLift.objects.exists()
+
+
+def test_a_digests_links_are_redacted_once_it_is_final():
+    context = {"student_name": "Zoe", "items": [{"content_title": "T", "content_url": "https://x/1"}]}
+    assert context_redacted(context) == {"items": [{"content_title": "T"}]}

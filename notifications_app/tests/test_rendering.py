@@ -3,7 +3,7 @@
 import pytest
 from jinja2 import UndefinedError
 
-from notifications_app.registry import TEMPLATES
+from notifications_app.registry import DIGEST_TEMPLATE, TEMPLATES, category_of
 from notifications_app.rendering import render_email
 
 # The contract's table, copied here on purpose: the registry must not drift from it.
@@ -20,6 +20,12 @@ CONTRACT = {
 
 def test_registry_matches_the_contract():
     assert {name: set(spec.required) for name, spec in TEMPLATES.items()} == CONTRACT
+
+
+def test_each_template_has_the_contracts_category():
+    found = {name: spec.category for name, spec in TEMPLATES.items()}
+    assert found == {name: "content_updates" if name == "content_ready" else "transactional" for name in CONTRACT}
+    assert category_of("content_ready_digest") == "content_updates"
 
 
 @pytest.mark.parametrize("name", sorted(CONTRACT))
@@ -69,8 +75,29 @@ def test_a_subject_stays_on_one_line_whatever_the_context():
 
 
 def test_an_unsubscribe_link_replaces_the_service_email_notice():
-    context = {**TEMPLATES["content_ready"].sample, "unsubscribe_url": "https://app.vividly.edu/u/1"}
-    email = render_email("content_ready", context)
+    email = render_email("content_ready", TEMPLATES["content_ready"].sample, unsubscribe_url="https://app.vividly.edu/u/1")
     assert "Unsubscribe: https://app.vividly.edu/u/1" in email.text
     assert '<a href="https://app.vividly.edu/u/1"' in email.html
     assert "service email" not in email.text
+
+
+def test_an_unsubscribe_link_in_a_stored_context_is_ignored():
+    """Only the service signs unsubscribe links: one a row saved before that rule holds is not rendered."""
+    context = {**TEMPLATES["welcome_student"].sample, "unsubscribe_url": "https://evil.example.com/u"}
+    email = render_email("welcome_student", context)
+    assert "evil.example.com" not in email.text + email.html
+    assert "service email" in email.text
+
+
+def test_the_digest_lists_every_title_with_its_link_and_greets_by_name_or_not():
+    sample = DIGEST_TEMPLATE.sample
+    email = render_email("content_ready_digest", sample, unsubscribe_url="https://app.vividly.edu/u/1")
+    for item in sample["items"]:
+        assert item["content_title"] in email.text and item["content_url"] in email.text
+        assert f'href="{item["content_url"]}"' in email.html
+    assert email.text.splitlines()[3] == "Hi Maya,"
+    assert email.subject == "2 of your videos are ready"
+    assert "Unsubscribe: https://app.vividly.edu/u/1" in email.text and "service email" not in email.text
+    nameless = render_email("content_ready_digest", {**sample, "student_name": ""})
+    assert nameless.text.splitlines()[3] == "Hi,"
+    assert ">Hi,</p>" in nameless.html

@@ -64,11 +64,11 @@ def test_a_link_to_another_host_is_400_per_field(service_client, link):
 
 
 def test_an_optional_url_variable_is_checked_too(service_client):
-    response = service_client.post(SEND, body(unsubscribe_url="https://evil.example.com/u"), format="json")
-    assert "'unsubscribe_url' must link" in " ".join(error(response, 400, "validation_error")["details"]["context"])
+    response = service_client.post(SEND, body(help_url="https://evil.example.com/u"), format="json")
+    assert "'help_url' must link" in " ".join(error(response, 400, "validation_error")["details"]["context"])
 
 
-@pytest.mark.parametrize("key", ["site_url", "sender_name"])
+@pytest.mark.parametrize("key", ["site_url", "sender_name", "unsubscribe_url"])
 def test_the_base_context_cannot_be_overridden(service_client, key):
     value = "https://localhost/" if key == "site_url" else "Your school's IT desk"
     response = service_client.post(SEND, body(**{key: value}), format="json")

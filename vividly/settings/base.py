@@ -237,6 +237,11 @@ EMAIL_SWEEP_INTERVAL_SECONDS = env.int("EMAIL_SWEEP_INTERVAL_SECONDS", default=6
 # RQ stops a delivery job after this long (more than REQUESTS_TIMEOUT allows a call); a row
 # still `sending` after twice as long has no worker left on it and the sweep takes it back.
 EMAIL_JOB_TIMEOUT_SECONDS = env.int("EMAIL_JOB_TIMEOUT_SECONDS", default=60)
+# The local hour (recipient's time zone) a daily digest goes, and how often the sweeper looks for due ones.
+DIGEST_HOUR = env.int("DIGEST_HOUR", default=16)
+DIGEST_RUN_INTERVAL_SECONDS = env.int("DIGEST_RUN_INTERVAL_SECONDS", default=60)
+# The app's page where a user changes all their email preferences (linked from the unsubscribe page).
+APP_PREFERENCES_URL = env("APP_PREFERENCES_URL", default=f"{APP_BASE_URL}/settings/notifications")
 # --- Email links (notifications_app) ---------------------------------------------------
 # Hosts that `*_url` context variables may link to (no port; `*.example.edu` allowed): an
 # email signed by the service must not carry a caller's phishing link.

@@ -88,4 +88,4 @@ def test_the_loop_goes_on_when_a_task_fails(monkeypatch, caplog):
 
 def test_every_app_registers_its_periodic_work():
     names = {task.name for task in periodic_tasks()}
-    assert {"notifications-sweep", "generation-leases", "retention-purge"} <= names
+    assert {"notifications-sweep", "notifications-digests", "generation-leases", "retention-purge"} <= names
