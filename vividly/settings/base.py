@@ -70,9 +70,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
     {
-        # The admin and its custom pages.
+        # The admin and its custom pages; the front page (vividly/templates).
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "vividly" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
