@@ -207,6 +207,9 @@ SENDGRID_API_KEY = env("SENDGRID_API_KEY", default="")
 SENDGRID_FROM_EMAIL = env("SENDGRID_FROM_EMAIL", default="noreply@vividly.edu")
 SENDGRID_FROM_NAME = env("SENDGRID_FROM_NAME", default="Vividly Team")
 DEFAULT_FROM_EMAIL = f"{SENDGRID_FROM_NAME} <{SENDGRID_FROM_EMAIL}>"
+# Where a reader's reply goes (`request_denied` asks them to talk to someone; noreply@ cannot
+# answer): `office@school.edu` or `School Office <office@school.edu>`. Unset: no Reply-To header.
+SENDGRID_REPLY_TO = env("SENDGRID_REPLY_TO", default="").strip()
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_BACKEND = (
     "anymail.backends.sendgrid.EmailBackend" if SENDGRID_API_KEY else "notifications_app.backends.EmlFileBackend"
