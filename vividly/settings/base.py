@@ -307,6 +307,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     # Generated once per process, not per request.
     "DEFAULT_GENERATOR_CLASS": "vividly.api.schema.CachedSchemaGenerator",
+    # The audience tags (who calls what), described at the top of the schema.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "vividly.api.schema.audience_tags"],
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["GenerationJobStatusEnum"] = "generation_app.models.JobStatus"
 
