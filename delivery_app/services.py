@@ -130,7 +130,8 @@ def content_requests_mark_failed(*, cache_key: str, error_code: str) -> int:
 
 
 def content_link(cache_key: str) -> str:
-    return settings.CONTENT_LINK_TEMPLATE.format(base=settings.PUBLIC_BASE_URL, cache_key=cache_key)
+    """Return the student app's page for `cache_key` (APP_BASE_URL): a person opens it, not an API client."""
+    return settings.CONTENT_LINK_TEMPLATE.format(base=settings.APP_BASE_URL, cache_key=cache_key)
 
 
 def content_requests_mark_ready(*, cache_key: str, title: str) -> int:
@@ -158,7 +159,8 @@ def content_requests_mark_ready(*, cache_key: str, title: str) -> int:
                     to=student.email,
                     template="content_ready",
                     context={
-                        "student_name": student.get_full_name() or student.username,
+                        # Their display name, or empty for a neutral "Hi,": a username is a login, not a name.
+                        "student_name": student.display_name,
                         "content_title": title or "Your video",
                         "content_url": content_link(cache_key),
                     },

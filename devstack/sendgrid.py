@@ -79,6 +79,11 @@ def payload_errors(payload: Any) -> list[dict[str, Any]]:
         errors.append({"field": "subject", "message": "The subject is required."})
     if not payload.get("content") and not payload.get("template_id"):
         errors.append({"field": "content", "message": "The content value must be a string at least one character."})
+    # anymail sends `reply_to_list`; SendGrid refuses it beside `reply_to`, or with an entry lacking its email.
+    if "reply_to_list" in payload and "reply_to" in payload:
+        errors.append({"field": "reply_to_list", "message": "reply_to_list cannot be used with reply_to."})
+    if not all((entry or {}).get("email") for entry in payload.get("reply_to_list") or []):
+        errors.append({"field": "reply_to_list.email", "message": "The reply_to email is required."})
     for name, value in (payload.get("custom_args") or {}).items():
         if not isinstance(value, str):
             errors.append({"field": f"custom_args.{name}", "message": "Bad Request"})

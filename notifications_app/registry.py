@@ -19,6 +19,9 @@ class EmailTemplate:
     example: dict[str, Any] = field(default_factory=dict)
     # What kind of email it is: transactional ones are always sent; others may be turned off.
     category: str = Category.TRANSACTIONAL
+    # The required variable the greeting names ("Hi {name},"): it may be sent empty, since a
+    # user may have no display name, and the email then greets "Hi," (never by a username).
+    greeting: str | None = None
 
     @property
     def sample(self) -> dict[str, Any]:
@@ -46,18 +49,21 @@ TEMPLATES: dict[str, EmailTemplate] = {
             "A new student account is ready.",
             ("student_name", "login_url"),
             {"student_name": "Maya", "login_url": "/login"},
+            greeting="student_name",
         ),
         EmailTemplate(
             "welcome_teacher",
             "A new teacher account is ready.",
             ("teacher_name", "login_url"),
             {"teacher_name": "Ms Rivera", "login_url": "/login"},
+            greeting="teacher_name",
         ),
         EmailTemplate(
             "password_reset",
             "A link to choose a new password.",
             ("name", "reset_url", "expires_in_minutes"),
             {"name": "Maya", "reset_url": "/reset/abc123", "expires_in_minutes": 30},
+            greeting="name",
         ),
         EmailTemplate(
             "content_ready",
@@ -69,18 +75,21 @@ TEMPLATES: dict[str, EmailTemplate] = {
                 "content_url": "/watch/9f2c",
             },
             category=Category.CONTENT_UPDATES,
+            greeting="student_name",
         ),
         EmailTemplate(
             "request_approved",
             "An access request was approved.",
             ("name", "login_url"),
             {"name": "Maya", "login_url": "/login"},
+            greeting="name",
         ),
         EmailTemplate(
             "request_denied",
             "An access request was declined, with the reason.",
             ("name", "reason"),
             {"name": "Maya", "reason": "Your school has not joined Vividly yet."},
+            greeting="name",
         ),
         EmailTemplate(
             "class_invitation",
@@ -92,6 +101,7 @@ TEMPLATES: dict[str, EmailTemplate] = {
                 "class_name": "Physics 9B",
                 "invitation_url": "/join/7d1e",
             },
+            greeting="student_name",
         ),
     )
 }

@@ -37,7 +37,8 @@ BASE_CONTEXT_KEYS = frozenset({"site_url", "sender_name", "unsubscribe_url"})
 
 def base_context() -> dict[str, Any]:
     """Return the variables every template may use besides the caller's context."""
-    return {"site_url": settings.PUBLIC_BASE_URL, "sender_name": settings.SENDGRID_FROM_NAME}
+    # The logo and footer link are for people: the app (APP_BASE_URL), not this API, whose `/` is no site.
+    return {"site_url": settings.APP_BASE_URL, "sender_name": settings.SENDGRID_FROM_NAME}
 
 
 def render_email(template: str, context: dict[str, Any], *, unsubscribe_url: str | None = None) -> RenderedEmail:

@@ -150,6 +150,7 @@ def build_message(
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.to],
+        reply_to=[settings.SENDGRID_REPLY_TO] if settings.SENDGRID_REPLY_TO else None,
         headers=headers,
     )
     message.attach_alternative(rendered.html, "text/html")

@@ -87,7 +87,7 @@ def context_errors(spec: EmailTemplate, context: dict[str, Any]) -> list[str]:
     errors = [
         f"Missing variable {name!r}, required by {spec.name!r}."
         for name in spec.required
-        if context.get(name) is None or context.get(name) == ""
+        if context.get(name) is None or (context.get(name) == "" and name != spec.greeting)
     ]
     errors += [
         f"Variable {name!r} is set by the service and cannot be overridden."

@@ -23,7 +23,7 @@ WEBHOOK_SECRET = "sendgrid:e2e-secret"
 
 
 def test_the_whole_story(tmp_path):
-    student = StudentFactory(email="nia@example.edu", first_name="Nia")
+    student = StudentFactory(email="nia@example.edu", display_name="Nia Adeyemi")
     teacher = TeacherFactory()
     ClassroomFactory(teacher=teacher, students=[student])
     staff = StaffFactory(username="staffer")

@@ -39,14 +39,16 @@ EMAIL = "Zoe.Quill@Example.edu"
 @pytest.fixture
 def zoe(as_user):
     """A student with a row of every kind held about a user, and keys in Redis naming her."""
-    student = StudentFactory(pk=STUDENT_ID, username="zoe-quill", email=EMAIL, first_name="Zoe", last_name="Quill")
+    student = StudentFactory(pk=STUDENT_ID, username="zoe-quill", email=EMAIL, display_name="Zoe Quill")
     teacher = TeacherFactory()
     classroom = ClassroomFactory(teacher=teacher, students=[student], name="Physics 7")
     content = stored_content()
     request = requested(student, content)
     view = ViewSessionFactory(user=student, cache_key=content["cache_key"], watched_seconds=42.0)
     notification = send(
-        "welcome_student", to=EMAIL.lower(), context={**TEMPLATES["welcome_student"].sample, "student_name": "Zoe"}
+        "welcome_student",
+        to=EMAIL.lower(),
+        context={**TEMPLATES["welcome_student"].sample, "student_name": "Zoe Quill"},
     )
     DeliveryAttempt.objects.create(notification=notification, number=1, outcome="sent", provider_message_id="m-1")
     ProviderEvent.objects.create(
@@ -111,7 +113,8 @@ def test_the_export_holds_every_row_about_her_in_the_documented_layout(zoe, as_u
     }
     assert export["cache_entries"] == []  # a student stores no content
     assert export["user"]["username"] == "zoe-quill" and export["user"]["email"] == EMAIL
-    assert export["user"]["first_name"] == "Zoe" and "password" not in export["user"]
+    # Her display name is personal data: exported with her profile.
+    assert export["user"]["display_name"] == "Zoe Quill" and "password" not in export["user"]
     assert [row["classroom_id"] for row in export["enrolments"]] == [zoe["classroom"].pk]
     assert [row["name"] for row in export["classrooms"]] == ["Physics 7"]
     assert [row["id"] for row in export["content_requests"]] == [str(zoe["request"].pk)]
@@ -119,7 +122,7 @@ def test_the_export_holds_every_row_about_her_in_the_documented_layout(zoe, as_u
     assert view["id"] == str(zoe["view"].pk) and view["watched_seconds"] == 42.0 and view["user_id"] == STUDENT_ID
     [notification] = export["notifications"]
     assert notification["id"] == str(zoe["notification"].pk) and notification["to"] == EMAIL.lower()
-    assert notification["context"] == {**TEMPLATES["welcome_student"].sample, "student_name": "Zoe"}
+    assert notification["context"] == {**TEMPLATES["welcome_student"].sample, "student_name": "Zoe Quill"}
     assert [event["event_type"] for event in notification["events"]] == ["bounced"]
     assert [attempt["number"] for attempt in notification["delivery_attempts"]] == [1]
     assert [row["reason"] for row in export["suppressions"]] == ["hard_bounce"]
@@ -184,8 +187,10 @@ def redis_mentions(needles: list[str]) -> list[tuple[str, bytes]]:
 
 
 def test_after_erasure_no_table_and_no_redis_key_holds_her(zoe, service_client):
-    needles = ["zoe-quill", EMAIL, str(STUDENT_ID)]
+    needles = ["zoe-quill", EMAIL, str(STUDENT_ID), "Zoe Quill"]
     assert database_mentions(needles) and redis_mentions(needles)  # the search finds what is there
+    # Her display name is held in her profile (and the email greeting her), and nowhere after.
+    assert "accounts_user" in {table for table, _, _ in database_mentions(["Zoe Quill"])}
 
     response = service_client.delete("/internal/v1/privacy/users/zoe-quill")
 

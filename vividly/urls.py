@@ -3,16 +3,23 @@
 Apps are mounted by dotted path, so the core imports none of them.
 """
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.functional import lazy
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from vividly import health
+from vividly import health, home
 from vividly.api.auth import TokenView
 from vividly.observability.views import MetricsView
 
+# The admin's "View site" opens the app people use (APP_BASE_URL), not this API's front
+# page; lazy, so it follows the setting (tests change it) instead of freezing it at import.
+admin.site.site_url = lazy(lambda: settings.APP_BASE_URL, str)()
+
 urlpatterns = [
+    path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", MetricsView.as_view(), name="metrics"),

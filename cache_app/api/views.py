@@ -9,10 +9,9 @@ from cache_app import selectors, services
 from cache_app.api import serializers as s
 from cache_app.keys import CACHE_KEY_PATTERN, cache_key_for
 from vividly.api.base import InternalAPIView, json_object
-from vividly.api.schema import BodyOnDeleteSchema, error_responses
+from vividly.api.schema import CONTENT_PIPELINE, OPERATIONS, BodyOnDeleteSchema, error_responses
 from vividly.errors import InvalidInput
 
-TAGS = ["cache"]
 INVALIDATE_ARGUMENTS = ("cache_key", "topic_id", "interest", "style", "dry_run")
 # The hottest path: a new serializer deep-copies its fields, which costs several times the
 # hot hit itself. run_validation and to_representation keep nothing on the instance (its
@@ -25,11 +24,15 @@ class CheckView(InternalAPIView):
     required_scope = "cache:read"
 
     @extend_schema(
-        tags=TAGS,
+        tags=[CONTENT_PIPELINE],
         request=s.TripleSerializer,
         responses={200: s.CheckResponseSerializer, **error_responses(400, 401, 403, 503)},
-        description="Look the triple up: hot tier, then cold tier (which warms the hot tier). "
-        "503 cold_tier_unavailable when the hot tier misses and the cold tier cannot be read.",
+        summary="Look up whether a video is already made",
+        description="Send the topic, interest and style; the answer gives the `cache_key` (SHA-256 of "
+        "`topic_id|interest|style`, the same everywhere) and, on a hit, which tier held it and its metadata. "
+        "Call this before generating anything: a miss means nobody has made it yet. A `|` inside a field is a "
+        "400. When the cache cannot say for sure (its permanent tier is unreachable), the answer is 503 "
+        "`cold_tier_unavailable`, never a false miss: retry after `Retry-After`. Needs `cache:read`.",
     )
     def post(self, request: Request) -> Response:
         triple = CHECK_REQUEST.run_validation(json_object(request.data))
@@ -41,11 +44,14 @@ class StoreView(InternalAPIView):
     required_scope = "cache:write"
 
     @extend_schema(
-        tags=TAGS,
+        tags=[CONTENT_PIPELINE],
         request=s.StoreSerializer,
         responses={201: s.StoreResponseSerializer, **error_responses(400, 401, 403, 503)},
-        description="Store (or replace) an entry: cold tier first, then hot tier. The caller is "
-        "recorded on the index row.",
+        summary="Store a finished video's metadata in the cache",
+        description="Store (or replace) the metadata of a made video: `title`, `duration_seconds` and `assets` "
+        "(blob names inside the content bucket: at least one video quality, optionally audio, script and an "
+        "HLS package). The form of each blob name is checked, not that the file exists yet. Every student "
+        "waiting for this video is told it is ready. Needs `cache:write`.",
     )
     def post(self, request: Request) -> Response:
         serializer = s.StoreSerializer(data=json_object(request.data))
@@ -58,11 +64,12 @@ class StatsView(InternalAPIView):
     required_scope = "cache:read"
 
     @extend_schema(
-        tags=TAGS,
+        tags=[OPERATIONS],
         responses={200: s.StatsResponseSerializer, **error_responses(401, 403, 503)},
-        description="Counters of every process since the last reset (every lookup finished before "
-        "this request began is counted), the hit rate (hits / lookups, 0 to 1) and per-tier latency "
-        "percentiles over the recent samples.",
+        summary="Read the cache's hit and miss counters",
+        description="Hits per tier, misses, stores and invalidations counted across every server since the "
+        "last reset, the hit rate (hits / lookups, 0 to 1) and recent lookup latency per tier. Every lookup "
+        "answered before this call began is counted. Needs `cache:read`.",
     )
     def get(self, request: Request) -> Response:
         return Response(s.StatsResponseSerializer(selectors.cache_stats()).data)
@@ -71,7 +78,14 @@ class StatsView(InternalAPIView):
 class StatsResetView(InternalAPIView):
     required_scope = "cache:write"
 
-    @extend_schema(tags=TAGS, request=None, responses={204: None, **error_responses(401, 403, 503)})
+    @extend_schema(
+        tags=[OPERATIONS],
+        summary="Reset the cache's counters",
+        description="Set every counter of `GET /internal/v1/cache/stats` back to zero (for a new measurement); "
+        "cached content is not touched. No body; 204. Needs `cache:write`.",
+        request=None,
+        responses={204: None, **error_responses(401, 403, 503)},
+    )
     def post(self, request: Request) -> Response:
         services.cache_stats_reset()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -82,7 +96,8 @@ class InvalidateView(InternalAPIView):
     schema = BodyOnDeleteSchema()
 
     @extend_schema(
-        tags=TAGS,
+        tags=[OPERATIONS],
+        summary="Remove videos from the cache",
         request=s.InvalidateSerializer,
         parameters=[
             OpenApiParameter("cache_key", {"type": "string", "pattern": CACHE_KEY_PATTERN}, required=False),
@@ -92,9 +107,10 @@ class InvalidateView(InternalAPIView):
             OpenApiParameter("dry_run", bool, required=False, description="List what would be removed."),
         ],
         responses={200: s.InvalidateResponseSerializer, **error_responses(400, 401, 403, 503)},
-        description="Remove entries from both tiers: by cache_key, by topic_id + interest + style, "
-        "or every entry of a topic_id (any other combination is a 400). Arguments come from the JSON "
-        "body or the query string, not both.",
+        description="Remove a video that must not be served any more (a wrong or outdated one) from both "
+        "tiers: one `cache_key`, one `topic_id` + `interest` + `style`, or every video of a `topic_id`; any "
+        "other combination is a 400. Give the arguments in the JSON body or the query string, not both. "
+        "`dry_run` lists what would go without removing it. Needs `cache:write`.",
     )
     def delete(self, request: Request) -> Response:
         in_query = {name: value for name, value in request.query_params.items() if name in INVALIDATE_ARGUMENTS}

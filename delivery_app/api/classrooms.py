@@ -22,9 +22,9 @@ from delivery_app.api.serializers import RoundedFloatField
 from vividly.accounts.models import Classroom
 from vividly.api.base import PublicAPIView
 from vividly.api.pagination import Pagination
-from vividly.api.schema import error_responses
+from vividly.api.schema import STUDENTS_AND_TEACHERS, error_responses
 
-TAGS = ["classrooms"]
+TAGS = [STUDENTS_AND_TEACHERS]
 STATUS_HELP = (
     "`completed`: one of the student's views of the video was marked complete; "
     "`in_progress`: one of their views has watched time or a furthest position above 0; "
@@ -126,7 +126,9 @@ def progress_filename(classroom: Classroom, cache_key: str) -> str:
             OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
         ],
         responses={200: ClassroomSerializer(many=True), **error_responses(400, 401, 403, 429)},
-        description="The caller's classrooms (staff: every classroom), by name, paged; students are refused (403).",
+        summary="List a teacher's classrooms",
+        description="The classrooms the signed-in teacher owns (staff: every classroom), by name, each with its "
+        "teacher and enrolled students, paged with `limit` and `offset`. A student gets 403.",
     )
 )
 class ClassroomsView(PublicAPIView, ListAPIView):
@@ -160,10 +162,12 @@ class ClassroomProgressView(PublicAPIView):
                 for code, error in error_responses(400, 401, 403, 404, 406, 429).items()
             },
         },
-        description="One row per student enrolled in the classroom, by username, for the video `cache_key`. "
-        f"Status: {STATUS_HELP} The classroom's teacher and staff only: another teacher's classroom is a 404, "
-        "a student is refused (403). `?format=csv` or `Accept: text/csv` answers the same rows as CSV "
-        "(a file to download); errors are JSON either way.",
+        summary="See how far each student of a class got with one video",
+        description="One row per student enrolled in the classroom, by username, for the video `cache_key`: "
+        f"their status, watched time, furthest position and last view. Status: {STATUS_HELP} Only the "
+        "classroom's teacher and staff may ask: another teacher's classroom is a 404, a student gets 403. "
+        "`?format=csv` or `Accept: text/csv` gives the same rows as a CSV file to download (safe to open in a "
+        "spreadsheet); errors are JSON either way.",
     )
     def get(self, request: Request, classroom_id: int) -> Response:
         classroom = classrooms.classroom_visible(user=request.user, classroom_id=classroom_id)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from delivery_app import playback
 from vividly.api.base import PublicAPIView
-from vividly.api.schema import error_responses
+from vividly.api.schema import STUDENTS_AND_TEACHERS, error_responses
 
 FORMATS = ("hls", "progressive")
 
@@ -42,11 +42,14 @@ def playback_body(grant: playback.Playback) -> dict[str, Any]:
 
 class PlaybackView(PublicAPIView):
     @extend_schema(
-        tags=["content"],
+        tags=[STUDENTS_AND_TEACHERS],
         responses={200: PlaybackSerializer, **error_responses(401, 404, 503)},
-        description="Where a player opens the content: `hls` when it has an HLS package (every relative URI "
-        "of its playlists resolves to an authorised URL until `expires_at`), else `progressive`, the best "
-        "video quality. Same visibility as `…/url` (404 when not visible). Every call signs afresh.",
+        summary="Get the link a video player opens",
+        description="The URL to hand to the player: `hls` (adaptive streaming: the master playlist, whose every "
+        "playlist and segment loads until `expires_at`) when the video has an HLS package, else `progressive`, "
+        "the best video quality as one file. With a CDN, `cookie` holds the equivalent `Cloud-CDN-Cookie`. Ask "
+        "again before `expires_at` to keep playing: each call gives a fresh lifetime. Who may see it: as for "
+        "the asset link (404 otherwise).",
     )
     def get(self, request: Request, cache_key: str) -> Response:
         grant = playback.content_playback_sign(user=request.user, cache_key=cache_key)

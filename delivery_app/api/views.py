@@ -15,10 +15,10 @@ from delivery_app.api.analytics_filters import AnalyticsQuerySerializer
 from vividly.api.base import PublicAPIView
 from vividly.api.pagination import Pagination
 from vividly.api.permissions import IsStudent
-from vividly.api.schema import error_responses
+from vividly.api.schema import STUDENTS_AND_TEACHERS, error_responses
 from vividly.api.throttling import UserThrottle
 
-TAGS = ["content"]
+TAGS = [STUDENTS_AND_TEACHERS]
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
@@ -40,7 +40,10 @@ class RequestsView(PublicAPIView):
             OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
         ],
         responses={200: s.ContentRequestPageSerializer, **error_responses(400, 401, 429)},
-        description="The caller's own requests (a teacher: their students'; staff: all), newest first, paged.",
+        summary="List video requests",
+        description="A student's own requests for videos (a teacher: their students'; staff: all), newest "
+        "first, paged with `limit` and `offset`, each with its status: `pending` while the video is being "
+        "made, then `ready`, or `failed` (with `error_code`) or `cancelled`.",
     )
     def get(self, request: Request) -> Response:
         paginator = Pagination()
@@ -56,10 +59,12 @@ class RequestsView(PublicAPIView):
             200: s.ContentRequestSerializer,
             **error_responses(400, 401, 403, 429, 503),
         },
-        description="Record that the student asked for this content: `ready` when cached, else `pending` "
-        "(the student is emailed when it is stored). Asking again returns the same request with 200 "
-        "(a cancelled or failed one is opened again). A student has at most "
-        "MAX_PENDING_REQUESTS_PER_STUDENT (default 50) pending requests: 429 `too_many_pending_requests`.",
+        summary="Ask for a video on a topic, for an interest and a learning style",
+        description="A signed-in student asks for a video: 201 with status `ready` when it already exists, "
+        "else `pending` while it is made (the student gets the `content_ready` email when it is, and the "
+        "request turns `ready`). Asking again for the same video returns the same request with 200 (a "
+        "cancelled or failed one is opened again). A student may have at most 50 pending requests by default "
+        "(429 `too_many_pending_requests`). Teachers and staff get 403.",
     )
     def post(self, request: Request) -> Response:
         fields = validated(s.RequestCreateSerializer, request.data)
@@ -74,8 +79,9 @@ class RequestView(PublicAPIView):
     @extend_schema(
         tags=TAGS,
         responses={200: s.ContentRequestSerializer, **error_responses(401, 404, 409)},
-        description="Cancel the caller's own pending request (its status becomes `cancelled`); the body is "
-        "the request. Cancelling it again answers the same 200; a request that is not pending (ready, "
+        summary="Cancel a pending video request",
+        description="A student cancels their own pending request (its status becomes `cancelled`); the answer "
+        "is the request. Cancelling it again answers the same 200; a request that is no longer pending (ready, "
         "failed) is a 409 `request_not_pending`; anyone else's request is a 404.",
     )
     def delete(self, request: Request, request_id: uuid.UUID) -> Response:
@@ -88,8 +94,11 @@ class UrlView(PublicAPIView):
         tags=TAGS,
         parameters=[s.AssetQuerySerializer],
         responses={200: s.SignedUrlSerializer, **error_responses(400, 401, 404, 503)},
-        description="A signed URL to one asset. 404 when the content is not visible to the caller, does not "
-        "exist (its request still pending, say), or lacks that asset (then details.available lists what exists).",
+        summary="Get a temporary link to one video, audio or script file",
+        description="A signed link to one file of a video (`type` video, audio or script; `quality` 720p, 1080p "
+        "or 4K for video), valid for `expires_in` seconds (until `expires_at`), after which it stops working. "
+        "A student sees what they asked for, a teacher their students' videos. 404 when the caller may not see "
+        "it, when it is not made yet, or when that file is missing (`details.available` lists what exists).",
     )
     def get(self, request: Request, cache_key: str) -> Response:
         choice = validated(s.AssetQuerySerializer, request.query_params)
@@ -102,7 +111,10 @@ class BatchUrlsView(PublicAPIView):
         tags=TAGS,
         request=s.BatchRequestSerializer,
         responses={200: s.BatchResponseSerializer, **error_responses(400, 401)},
-        description=f"Up to {s.BATCH_LIMIT} signed URLs; results in request order, each a URL or an error.",
+        summary="Get temporary links to several files at once",
+        description=f"Up to {s.BATCH_LIMIT} links in one call (a page of thumbnails, a playlist): the results "
+        "come in request order, each either the same body as the single-link call or `{cache_key, error}` "
+        "for an item the caller may not have.",
     )
     def post(self, request: Request) -> Response:
         items = validated(s.BatchRequestSerializer, request.data)["items"]
@@ -115,9 +127,11 @@ class ViewStartView(PublicAPIView):
         tags=TAGS,
         request=s.ViewStartSerializer,
         responses={201: s.ViewStartedSerializer, **error_responses(400, 401, 404, 429, 503)},
-        description="Start a view session; device type, browser and OS come from the User-Agent header. "
-        "At most MAX_OPEN_VIEWS_PER_USER_AND_KEY (default 20) unfinished views of one content started "
-        "in the last OPEN_VIEW_WINDOW_SECONDS (default 3600) per user: 429 `too_many_open_views`.",
+        summary="Start watching a video",
+        description="Call when playback starts: the answer's `view_id` goes with every progress and complete "
+        "call of this viewing. The device type, browser and OS are read from the `User-Agent` header (the "
+        "header itself is not kept). By default at most 20 unfinished viewings of one video per person start "
+        "within an hour (429 `too_many_open_views`).",
     )
     def post(self, request: Request, cache_key: str) -> Response:
         fields = validated(s.ViewStartSerializer, request.data)
@@ -138,8 +152,10 @@ class ProgressView(PublicAPIView):
         tags=TAGS,
         request=s.ProgressSerializer,
         responses={200: s.ViewStateSerializer, **error_responses(400, 401, 404, 409)},
-        description="Record the playback position (seeking allowed, within the duration); watched time "
-        "grows no faster than the wall clock.",
+        summary="Report the playback position",
+        description="Send the player's position every few seconds during a viewing. Seeking is fine (any "
+        "position within the video's length); the watched time counted grows no faster than real time. "
+        "Someone else's `view_id` is a 404.",
     )
     def post(self, request: Request, cache_key: str) -> Response:
         fields = validated(s.ProgressSerializer, request.data)
@@ -152,6 +168,9 @@ class CompleteView(PublicAPIView):
         tags=TAGS,
         request=s.CompleteSerializer,
         responses={200: s.ViewStateSerializer, **error_responses(400, 401, 404)},
+        summary="Mark a viewing as watched to the end",
+        description="Call when the video ends; the viewing counts as completed in the teacher's class progress "
+        "and the analytics. Someone else's `view_id` is a 404.",
     )
     def post(self, request: Request, cache_key: str) -> Response:
         fields = validated(s.CompleteSerializer, request.data)
@@ -164,11 +183,12 @@ class AnalyticsView(PublicAPIView):
         tags=TAGS,
         parameters=[AnalyticsQuerySerializer],
         responses={200: s.AnalyticsSerializer, **error_responses(400, 401, 403, 404)},
-        description="Views, unique viewers, average watch time, completion rate and verified completion "
-        "rate (0 to 1), breakdowns by device, browser and OS, and the drop-off curve. Teachers see their "
-        "students' views; staff all. `from` and `to` keep the views started on those days (UTC, both "
-        "included; `from` after `to` is a 400), `classroom` those of one classroom's students (a classroom "
-        "the caller may not read is a 404).",
+        summary="See how a video is watched",
+        description="Views, unique viewers, average watch time, completion rate and verified completion rate "
+        "(0 to 1), views by device, browser and OS, and where viewers stop. A teacher sees their students' "
+        "views, staff everyone's. `from` and `to` keep the views started on those days (UTC, both included; "
+        "`from` after `to` is a 400), `classroom` those of one classroom's students (a classroom the caller "
+        "may not read is a 404).",
     )
     def get(self, request: Request, cache_key: str) -> Response:
         # A plain dict: DRF would read an empty ?from= from a QueryDict as "not given".

@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TRIPLE = {"topic_id": "optics-rainbows", "interest": "skateboarding", "style": "visual"}
 
 
-def test_stored_content_makes_pending_requests_ready_and_emails_each_student_once(as_user, service_client, sendgrid):
-    maya, leo = StudentFactory(email="maya@example.edu", first_name="Maya"), StudentFactory(email="leo@example.edu")
+def test_stored_content_makes_pending_requests_ready_and_emails_each_student_once(
+    as_user, service_client, sendgrid, settings
+):
+    settings.APP_BASE_URL = "https://learn.example.edu"
+    settings.EMAIL_LINK_HOSTS = [*settings.EMAIL_LINK_HOSTS, "learn.example.edu"]
+    maya = StudentFactory(username="maya", email="maya@example.edu", display_name="Maya Lopez")
+    leo = StudentFactory(username="leo42", email="leo@example.edu")
     for student in (maya, leo):
         response = as_user(student).post("/api/v1/content/requests", TRIPLE, format="json")
         assert response.json()["status"] == "pending"
@@ -32,8 +37,13 @@ def test_stored_content_makes_pending_requests_ready_and_emails_each_student_onc
     assert set(emails) == {"maya@example.edu", "leo@example.edu"}
     maya_email = emails["maya@example.edu"]
     assert "Rainbows in the Half-Pipe" in maya_email["subject"]
-    bodies = " ".join(part["value"] for part in maya_email["content"])
-    assert "Maya" in bodies and f"/watch/{stored.json()['cache_key']}" in bodies
+    text = maya_email["content"][0]["value"]  # text/plain comes first
+    assert text.splitlines()[3] == "Hi Maya Lopez,"
+    # The link is the student app's page, not this API service.
+    assert f"https://learn.example.edu/watch/{stored.json()['cache_key']}" in text
+    # Leo has no display name: a neutral greeting, never his username.
+    leo_text = emails["leo@example.edu"]["content"][0]["value"]
+    assert "Hi,\n" in leo_text and "leo42" not in leo_text
 
     # Storing it again (a better cut, say) emails nobody a second time.
     service_client.post(

@@ -75,14 +75,14 @@ def main() -> None:
 
 def make_cast(stack, sendgrid, data_dir: Path):
     from devstack.demo.story import Cast
-    from vividly.accounts.models import User
     from vividly.accounts.services import enrollment_create, service_token_create, user_create
 
     student, student_token = user_create(
-        username="nia", role="student", email="nia@example.edu", password="demo-story-2026"
+        username="nia", role="student", email="nia@example.edu", password="demo-story-2026", display_name="Nia Adeyemi"
     )
-    User.objects.filter(pk=student.pk).update(first_name="Nia")
-    teacher, teacher_token = user_create(username="ms_okafor", role="teacher", password="demo-story-2026")
+    teacher, teacher_token = user_create(
+        username="ms_okafor", role="teacher", password="demo-story-2026", display_name="Ms Okafor"
+    )
     enrollment_create(teacher=teacher, student=student, classroom_name="Physics 9B")
     user_create(username="admin", role="admin", password="demo-admin-story-2026")
     _, service_key = service_token_create(name="content-pipeline")

@@ -27,8 +27,20 @@ def test_seed_demo_creates_working_credentials_and_reruns_cleanly(tmp_path):
     assert client_with(f"Token {variables['ALICE']}").get("/api/v1/probe").json() == {"caller": "alice"}
     assert "curl" in text
     assert User.objects.filter(username__in=["admin", "ms_rivera", "alice", "bob"]).count() == 4
+    # Emails greet the demo users by name, never by their usernames.
+    assert User.objects.get(username="alice").display_name == "Alice Smith"
+    assert not User.objects.filter(display_name="").exists()
     assert Classroom.objects.get(name="Physics 101").students.count() == 2
     assert ServiceToken.objects.filter(name="demo-content-pipeline").count() == 1
+
+
+def test_a_rerun_names_users_seeded_before_names_and_keeps_names_edited_since():
+    run("seed_demo")
+    User.objects.filter(username="bob").update(display_name="")
+    User.objects.filter(username="alice").update(display_name="Alice S.")
+    run("seed_demo")
+    assert User.objects.get(username="bob").display_name == "Bob Jones"
+    assert User.objects.get(username="alice").display_name == "Alice S."
 
 
 def test_seed_demo_refuses_outside_a_developers_settings(settings):

@@ -11,9 +11,9 @@ from generation_app import selectors, services, uploads
 from generation_app.api import serializers as s
 from vividly.api.base import InternalAPIView
 from vividly.api.pagination import Pagination
-from vividly.api.schema import error_responses
+from vividly.api.schema import CONTENT_PIPELINE, error_responses
 
-TAGS = ["generation"]
+TAGS = [CONTENT_PIPELINE]
 LEASED_ERRORS = error_responses(400, 401, 403, 404, 409)
 
 
@@ -32,7 +32,11 @@ class ClaimView(GenerationView):
         tags=TAGS,
         request=s.JobClaimSerializer,
         responses={200: s.ClaimResponseSerializer, **error_responses(400, 401, 403)},
-        description="Lease due jobs, most demanded then oldest; an empty list when nothing is due.",
+        summary="Take the next videos to generate",
+        description="A generator worker takes up to `max_jobs` jobs for `lease_seconds`: the most wanted first "
+        "(most students waiting), then the oldest; an empty list when nothing is due. Each comes with a "
+        "`lease_token` for every later call about it. A job is never handed to two workers at once; one "
+        "whose lease ran out is handed out again (the old token stops working).",
     )
     def post(self, request: Request) -> Response:
         jobs = services.generation_jobs_claim(**valid(s.JobClaimSerializer, request.data))
@@ -44,7 +48,10 @@ class HeartbeatView(GenerationView):
         tags=TAGS,
         request=s.JobHeartbeatSerializer,
         responses={200: s.HeartbeatResponseSerializer, **LEASED_ERRORS},
-        description="Extend the lease by its length. cancel_requested: nobody waits any more; stop.",
+        summary="Keep a job's lease alive while working on it",
+        description="Call well within the lease: it extends the lease by its length and records `progress` and "
+        "`stage` if given. `cancel_requested` true means nobody waits for this video any more: stop "
+        "working on it. A token that lost its lease gets a 409 `lease_lost`: another worker may have the job.",
     )
     def post(self, request: Request, job_id: UUID) -> Response:
         beat = services.generation_job_heartbeat(job_id=job_id, **valid(s.JobHeartbeatSerializer, request.data))
@@ -56,7 +63,10 @@ class UploadsView(GenerationView):
         tags=TAGS,
         request=s.JobUploadsSerializer,
         responses={200: s.UploadsResponseSerializer, **LEASED_ERRORS},
-        description="Where to PUT each artifact (send the given headers); blob names are chosen here.",
+        summary="Get upload links for a job's files",
+        description="Name the files you are about to upload (with their content types); the answer gives, for "
+        "each, where to `PUT` it (a signed URL), the headers to send and the `blob_name` to use in the "
+        "metadata when completing. The service chooses the blob names under the job's key.",
     )
     def post(self, request: Request, job_id: UUID) -> Response:
         targets = uploads.generation_uploads_sign(job_id=job_id, **valid(s.JobUploadsSerializer, request.data))
@@ -68,8 +78,11 @@ class CompleteView(GenerationView):
         tags=TAGS,
         request=s.JobCompleteSerializer,
         responses={200: s.CompleteResponseSerializer, **LEASED_ERRORS, **error_responses(503)},
-        description="Store the result through the cache (every blob it names must exist: else 400 "
-        "missing_assets). The same call again answers the same 200.",
+        summary="Finish a job: store the video",
+        description="Send the finished video's metadata (the cache's store format, with the uploaded blob "
+        "names). Every file it names must have been uploaded (else 400 `missing_assets` listing them). The "
+        "video is stored in the cache and every waiting student is told it is ready. Repeating the call with "
+        "the same token answers the same 200; a token that lost its lease is a 409.",
     )
     def post(self, request: Request, job_id: UUID) -> Response:
         cache_key = services.generation_job_complete(job_id=job_id, **valid(s.JobCompleteSerializer, request.data))
@@ -81,8 +94,10 @@ class FailView(GenerationView):
         tags=TAGS,
         request=s.JobFailSerializer,
         responses={200: s.FailResponseSerializer, **LEASED_ERRORS},
-        description="Retryable: queued again after GENERATION_RETRY_DELAYS until GENERATION_MAX_ATTEMPTS; "
-        "then (or not retryable) failed, and the waiting requests fail with error_code.",
+        summary="Give up on a job",
+        description="Report that the video could not be made. `retryable` true puts the job back in the queue "
+        "after a delay (`retry_at`), up to the attempt limit; after the last attempt, or when not retryable, "
+        "the job is `failed` and every waiting request fails with your `error_code`.",
     )
     def post(self, request: Request, job_id: UUID) -> Response:
         outcome = services.generation_job_fail(job_id=job_id, **valid(s.JobFailSerializer, request.data))
@@ -99,7 +114,9 @@ class JobListView(GenerationView):
         ],
         responses={200: s.JobPageSerializer, **error_responses(400, 401, 403)},
         operation_id="generation_jobs_list",
-        description="The jobs, newest first, paged.",
+        summary="List generation jobs",
+        description="Every generation job, newest first, paged with `limit` and `offset`; `status` keeps the "
+        "jobs in one state (`queued`, `leased`, `done`, `failed`).",
     )
     def get(self, request: Request) -> Response:
         # A plain dict: DRF would read an empty ?status= from a QueryDict as "not given".
@@ -114,6 +131,8 @@ class JobDetailView(GenerationView):
         tags=TAGS,
         operation_id="generation_job_retrieve",
         responses={200: s.JobSerializer, **error_responses(401, 403, 404)},
+        summary="Read one generation job",
+        description="The job's status, demand (students waiting), attempts, lease and last error.",
     )
     def get(self, request: Request, job_id: UUID) -> Response:
         return Response(s.JobSerializer(selectors.generation_job_get(job_id=job_id)).data)

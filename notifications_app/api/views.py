@@ -22,7 +22,7 @@ from notifications_app.rate_limits import SendQuota
 from notifications_app.selectors import notification_get
 from notifications_app.services import Sender, notification_accept, notification_send_batch
 from vividly.api.base import InternalAPIView
-from vividly.api.schema import error_responses
+from vividly.api.schema import NOTIFICATIONS, error_responses
 
 
 def sender_of(user: Any) -> Sender:
@@ -40,10 +40,17 @@ class SendView(InternalAPIView):
 
     @extend_schema(
         operation_id="notifications_send",
+        tags=[NOTIFICATIONS],
+        summary="Send one email from a template",
+        description="Queue one email to `to` from a named template with the context it needs (see the "
+        "template table in the contract; every `*_url` must link to one of the service's own hosts). The "
+        "answer is 202 with the notification's `id`: follow it with the status call. An unknown template, a bad "
+        "address or a missing variable is a 400 (a greeting name may be an empty string: the email then says "
+        '"Hi,"). Send an `idempotency_key` to retry safely: the same request again returns the first id and '
+        "sends nothing more; a different request under the same key is a 409. Too many emails of one template "
+        "to one address in an hour, or over the token's daily quota, is a 429. Needs `notify:send`.",
         request=SendRequestSerializer,
         responses={202: QueuedSerializer, **error_responses(400, 401, 403, 409, 429)},
-        description="Queue one templated email. The same idempotency_key with the same request returns "
-        "the first notification; with a different request, 409. Over the token's daily send quota: 429.",
     )
     def post(self, request: Request) -> Response:
         serializer = SendRequestSerializer(data=request.data)
@@ -57,10 +64,14 @@ class BatchSendView(InternalAPIView):
 
     @extend_schema(
         operation_id="notifications_send_batch",
+        tags=[NOTIFICATIONS],
+        summary="Send one template to many recipients",
+        description="Queue one template to up to 1000 recipients, each with their own context. The answer lists "
+        "the recipients in request order: a queued one with its `id`, an invalid one with its `error` and no "
+        "`id`. The valid ones are sent whatever is wrong with the others. A batch that would go past the "
+        "token's daily quota is refused whole (429). Needs `notify:send`.",
         request=BatchSendRequestSerializer,
         responses={202: BatchSendResponseSerializer, **error_responses(400, 401, 403, 429)},
-        description="Queue one template to up to 1000 recipients. Valid items are queued; invalid ones "
-        "are reported in place, without an id. A batch that would pass the token's daily send quota: 429.",
     )
     def post(self, request: Request) -> Response:
         serializer = BatchSendRequestSerializer(data=request.data)
@@ -74,7 +85,13 @@ class StatusView(InternalAPIView):
     required_scope = "notify:read"
 
     @extend_schema(
-        operation_id="notifications_status", responses={200: StatusSerializer, **error_responses(401, 403, 404)}
+        operation_id="notifications_status",
+        tags=[NOTIFICATIONS],
+        summary="Follow one email's delivery",
+        description="Where the email is now (`queued`, `sending`, `sent`, `delivered`, `deferred`, `bounced`, "
+        "`rejected`, `failed`, …), how many times the provider was called, when it was sent and delivered, and "
+        "the provider's events, oldest first. Needs `notify:read`.",
+        responses={200: StatusSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, notification_id: uuid.UUID) -> Response:
         return Response(StatusSerializer(notification_get(notification_id=notification_id)).data)

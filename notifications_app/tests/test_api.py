@@ -71,7 +71,8 @@ def test_priority_defaults_to_normal(service_client):
         ({"to": "maya@example.edu\nBcc: x@example.com"}, "to", "valid email"),
         ({"context": {"student_name": "Maya"}}, "context", "'login_url'"),
         ({"context": {"student_name": "Maya", "login_url": None}}, "context", "'login_url'"),
-        ({"context": {"student_name": "", "login_url": "https://a.test/"}}, "context", "'student_name'"),
+        ({"context": {"login_url": "https://a.test/"}}, "context", "'student_name'"),
+        ({"context": {"student_name": "Maya", "login_url": ""}}, "context", "'login_url'"),
         ({"context": {"student_name": "Maya", "login_url": "javascript:alert(1)"}}, "context", "http(s) URL"),
         ({"context": {"student_name": "Maya", "login_url": "/login"}}, "context", "http(s) URL"),
         (

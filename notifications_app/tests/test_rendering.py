@@ -1,5 +1,7 @@
 """Every template renders a subject, a text and an HTML body from the base; only HTML is escaped."""
 
+import re
+
 import pytest
 from jinja2 import UndefinedError
 
@@ -101,3 +103,31 @@ def test_the_digest_lists_every_title_with_its_link_and_greets_by_name_or_not():
     nameless = render_email("content_ready_digest", {**sample, "student_name": ""})
     assert nameless.text.splitlines()[3] == "Hi,"
     assert ">Hi,</p>" in nameless.html
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_a_person_without_a_name_is_greeted_neutrally(name):
+    spec = TEMPLATES[name]
+    email = render_email(name, {**spec.sample, spec.greeting: ""})
+    salutation = "Hello," if name == "welcome_teacher" else "Hi,"
+    assert email.text.splitlines()[3] == salutation
+    assert f'<p style="margin:0 0 16px;">{salutation}</p>' in email.html
+    # No name left dangling in the subject either ("Welcome to Vividly, !").
+    assert ", !" not in email.subject and not email.subject.endswith(",")
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_a_named_person_is_greeted_by_their_name(name):
+    spec = TEMPLATES[name]
+    email = render_email(name, {**spec.sample, spec.greeting: "Alice Smith"})
+    salutation = "Hello" if name == "welcome_teacher" else "Hi"
+    assert email.text.splitlines()[3] == f"{salutation} Alice Smith,"
+    assert f"{salutation} Alice Smith," in email.html
+
+
+def test_the_logo_and_footer_link_to_the_app_not_to_this_api(settings):
+    settings.PUBLIC_BASE_URL = "https://api.school.example.edu"
+    settings.APP_BASE_URL = "https://learn.school.example.edu"
+    email = render_email("content_ready", TEMPLATES["content_ready"].sample)
+    links = set(re.findall(r'href="([^"]+)"', email.html))
+    assert 'href="https://learn.school.example.edu"' in email.html
+    assert not any(link.startswith(settings.PUBLIC_BASE_URL) for link in links)
+    assert email.text.rstrip().endswith("https://learn.school.example.edu")

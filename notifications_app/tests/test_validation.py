@@ -53,3 +53,21 @@ def test_a_valid_request_is_returned_typed():
         to="  maya@example.edu ", template="welcome_student", context=TEMPLATES["welcome_student"].sample
     )
     assert (request.to, request.template, request.priority) == ("maya@example.edu", "welcome_student", "normal")
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_the_greeted_name_may_be_empty_but_not_missing(name):
+    spec = TEMPLATES[name]
+    accepted = send_request_validate(to="a@example.edu", template=name, context={**spec.sample, spec.greeting: ""})
+    assert accepted.context[spec.greeting] == ""
+    without = {key: value for key, value in spec.sample.items() if key != spec.greeting}
+    with pytest.raises(InvalidInput) as refused:
+        send_request_validate(to="a@example.edu", template=name, context=without)
+    assert refused.value.details == {"context": [f"Missing variable {spec.greeting!r}, required by {name!r}."]}
+
+
+def test_other_required_variables_may_not_be_empty():
+    context = {**TEMPLATES["class_invitation"].sample, "teacher_name": ""}
+    with pytest.raises(InvalidInput) as refused:
+        send_request_validate(to="a@example.edu", template="class_invitation", context=context)
+    assert refused.value.details == {"context": ["Missing variable 'teacher_name', required by 'class_invitation'."]}

@@ -23,8 +23,8 @@ PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions")
 class UserAdmin(AccessLoggedAdminMixin, DjangoUserAdmin):
     list_display = ("username", "email", "role", "is_staff", "is_active", "date_joined")
     list_filter = ("role", "is_staff", "is_active")
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Vividly", {"fields": ("role",)}))
-    add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Vividly", {"fields": ("role",)}))
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("Vividly", {"fields": ("role", "display_name")}))
+    add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Vividly", {"fields": ("role", "display_name")}))
     actions = ["export_data"]
 
     def access_log_subjects(self, obj: User) -> list[User]:

@@ -24,6 +24,11 @@ class Scope(models.TextChoices):
 
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)
+    # One free-form name, as the person writes it: names do not all split into first and last.
+    # Emails greet by it, never by the username; empty, they say "Hi,". Personal data (PRIVACY.md).
+    display_name = models.CharField(
+        max_length=150, blank=True, help_text="The name emails greet this person by (empty: a neutral greeting)."
+    )
 
 
 class Classroom(models.Model):

@@ -57,8 +57,7 @@ def user_create(
     role: str,
     email: str = "",
     password: str | None = None,
-    first_name: str = "",
-    last_name: str = "",
+    display_name: str = "",
 ) -> tuple[User, str]:
     """Create a user with `role` and an API token; return both (the token's key).
 
@@ -71,8 +70,8 @@ def user_create(
         username=username,
         email=email,
         role=role,
-        first_name=first_name,
-        last_name=last_name,
+        # Spaces collapsed: a name pasted with a stray newline must not break an email's greeting.
+        display_name=" ".join(display_name.split()),
         is_staff=role == Role.ADMIN,
     )
     try:

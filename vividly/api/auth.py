@@ -24,7 +24,7 @@ from vividly.api.authentication import UserTokenAuthentication
 from vividly.api.client_address import client_key
 from vividly.api.parsers import JSONParser
 from vividly.api.permissions import IsUser
-from vividly.api.schema import error_responses
+from vividly.api.schema import STUDENTS_AND_TEACHERS, error_responses
 from vividly.api.throttling import LoginThrottle, UserThrottle
 from vividly.errors import InvalidInput
 
@@ -62,7 +62,12 @@ class TokenView(APIView):
 
     @extend_schema(
         operation_id="auth_token",
-        tags=["auth"],
+        tags=[STUDENTS_AND_TEACHERS],
+        summary="Sign in: exchange a username and password for a token",
+        description="Send the person's username and password; the answer holds a token to send as "
+        "`Authorization: Token <key>` on every other call, and when it expires (`expires_at`). Each sign-in "
+        "makes a new token. Wrong credentials are a 400. Repeated failures for one username (or from one "
+        "address) are refused for a while with 429 and `Retry-After`, even with the right password.",
         auth=[],
         request=LoginSerializer,
         responses={200: TokenSerializer, **error_responses(400, 429, 503)},
@@ -84,7 +89,13 @@ class TokenView(APIView):
         return Response(TokenSerializer({"token": key, "expires_at": token.expiry}).data)
 
     @extend_schema(
-        operation_id="auth_logout", tags=["auth"], request=None, responses={204: None, **error_responses(401)}
+        operation_id="auth_logout",
+        tags=[STUDENTS_AND_TEACHERS],
+        summary="Sign out: end the token this call is made with",
+        description="The token sent with this call stops working at once (in every server within a second); "
+        "the person's other tokens (other devices) keep working. No body; 204.",
+        request=None,
+        responses={204: None, **error_responses(401)},
     )
     def delete(self, request: Request) -> Response:
         user_token_delete(token=request.auth)

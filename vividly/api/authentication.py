@@ -56,5 +56,7 @@ class UserTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>`, the key from POST /api/v1/auth/token (expires; DELETE it to log out).",
+            "description": "For the student and teacher app: send `Authorization: Token <key>` with the key "
+            "from `POST /api/v1/auth/token`. The key expires at its `expires_at`; `DELETE /api/v1/auth/token` "
+            "logs it out. In Swagger's Authorize dialog type the whole value, `Token ` and then the key.",
         }

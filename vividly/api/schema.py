@@ -1,4 +1,4 @@
-"""OpenAPI pieces drf-spectacular cannot infer: our auth scheme, the error body, a cached schema."""
+"""OpenAPI pieces drf-spectacular cannot infer: the audience tags, our auth scheme, the error body, a cached schema."""
 
 import threading
 from typing import Any
@@ -12,13 +12,58 @@ from rest_framework import serializers
 
 from vividly.process_state import process_wide
 
+# Every operation carries exactly one of these tags: who calls it. Swagger UI shows one
+# section per tag, in this order (the test of the schema holds every operation to it).
+STUDENTS_AND_TEACHERS = "Students and teachers"
+CONTENT_PIPELINE = "Content pipeline"
+NOTIFICATIONS = "Notifications"
+OPERATIONS = "Operations"
+AUDIENCE_TAGS = [
+    {
+        "name": STUDENTS_AND_TEACHERS,
+        "description": "What the student and teacher app calls for a signed-in person, with their user token "
+        "(`Authorization: Token <key>`): signing in and out, asking for videos, links to watch them, "
+        "playback progress, classrooms and class progress, and viewing analytics.",
+    },
+    {
+        "name": CONTENT_PIPELINE,
+        "description": "What the content pipeline and the video generator call, with a service token "
+        "(`Authorization: Bearer <token>`): looking content up in the cache and storing it, and taking "
+        "generation jobs, uploading their files and completing or failing them.",
+    },
+    {
+        "name": NOTIFICATIONS,
+        "description": "Sending templated emails to students, teachers and families and following their "
+        "delivery, with a service token holding `notify:send` or `notify:read`.",
+    },
+    {
+        "name": OPERATIONS,
+        "description": "For operators and staff tools: cache statistics and invalidation, a user's data export "
+        "and erasure, and the log of who read a student's data.",
+    },
+]
+
+
+def audience_tags(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: describe the audience tags at the top of the schema, in their order."""
+    result["tags"] = AUDIENCE_TAGS
+    return result
+
 
 class ServiceTokenScheme(OpenApiAuthenticationExtension):
     target_class = "vividly.api.authentication.ServiceTokenAuthentication"
     name = "serviceToken"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "A service token (`vsk_…`)."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "For other Vividly services and operators' tools: send `Authorization: Bearer <token>` "
+            "with a service token (it starts `vsk_`; `manage.py create_service_token` makes one). Each endpoint "
+            "needs one scope (`cache:read`, `cache:write`, `notify:send`, `notify:read`, `generation`, "
+            "`privacy`); a token without it gets 403 `insufficient_scope`. Staff users' `Token <key>` works "
+            "here too. In Swagger's Authorize dialog paste the token alone: it adds `Bearer ` itself.",
+        }
 
 
 ErrorSerializer = inline_serializer(

@@ -77,9 +77,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
     {
-        # The admin and its custom pages.
+        # The admin and its custom pages; the front page (vividly/templates).
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "vividly" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -216,6 +216,9 @@ SENDGRID_API_KEY = env("SENDGRID_API_KEY", default="")
 SENDGRID_FROM_EMAIL = env("SENDGRID_FROM_EMAIL", default="noreply@vividly.edu")
 SENDGRID_FROM_NAME = env("SENDGRID_FROM_NAME", default="Vividly Team")
 DEFAULT_FROM_EMAIL = f"{SENDGRID_FROM_NAME} <{SENDGRID_FROM_EMAIL}>"
+# Where a reader's reply goes (`request_denied` asks them to talk to someone; noreply@ cannot
+# answer): `office@school.edu` or `School Office <office@school.edu>`. Unset: no Reply-To header.
+SENDGRID_REPLY_TO = env("SENDGRID_REPLY_TO", default="").strip()
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_BACKEND = (
     "anymail.backends.sendgrid.EmailBackend" if SENDGRID_API_KEY else "notifications_app.backends.EmlFileBackend"
@@ -312,6 +315,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     # Generated once per process, not per request.
     "DEFAULT_GENERATOR_CLASS": "vividly.api.schema.CachedSchemaGenerator",
+    # The audience tags (who calls what), described at the top of the schema.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "vividly.api.schema.audience_tags"],
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["GenerationJobStatusEnum"] = "generation_app.models.JobStatus"
 

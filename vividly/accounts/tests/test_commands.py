@@ -32,9 +32,29 @@ def test_create_api_user_prints_the_token_alone_on_the_last_line(role):
     user = User.objects.get(username="zoe")
     assert client_with(f"Token {lines[-1]}").get("/api/v1/probe").json() == {"caller": "zoe"}
     assert user.role == role and user.email == "zoe@example.edu" and user.check_password(STRONG)
-    assert (user.first_name, user.last_name) == ("Zoe", "Quinn")
+    assert user.display_name == "Zoe Quinn"
     assert user.is_staff is (role == Role.ADMIN)
     assert user.is_superuser is False
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("María José García Márquez", "María José García Márquez"),  # not a first and a last name
+        ("Ng", "Ng"),
+        ("  Alice \n Smith ", "Alice Smith"),  # a pasted newline must not reach a greeting
+        ("", ""),
+    ],
+)
+def test_create_api_user_keeps_the_name_whole(given, kept):
+    run("create_api_user", "zoe", "--role", "student", "--name", given)
+    assert User.objects.get(username="zoe").display_name == kept
+
+
+def test_create_api_user_refuses_a_name_too_long_for_the_field():
+    with pytest.raises(CommandError, match="display_name"):
+        run("create_api_user", "zoe", "--role", "student", "--name", "x" * 151)
+    assert not User.objects.filter(username="zoe").exists()
 
 
 def test_create_api_user_reads_the_password_from_the_environment(monkeypatch):

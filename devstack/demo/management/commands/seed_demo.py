@@ -13,11 +13,12 @@ from vividly.accounts.services import enrollment_create, service_token_create, u
 # Passes the password validators (length 12, not common, not like the usernames).
 DEMO_PASSWORD = "vividly-demo-2026"
 SERVICE_TOKEN_NAME = "demo-content-pipeline"
+# Username, role and the display name emails greet them by.
 USERS = [
-    ("admin", Role.ADMIN),
-    ("ms_rivera", Role.TEACHER),
-    ("alice", Role.STUDENT),
-    ("bob", Role.STUDENT),
+    ("admin", Role.ADMIN, "Dana Admin"),
+    ("ms_rivera", Role.TEACHER, "Ms Rivera"),
+    ("alice", Role.STUDENT, "Alice Smith"),
+    ("bob", Role.STUDENT, "Bob Jones"),
 ]
 CLASSROOM = "Physics 101"
 
@@ -34,13 +35,19 @@ class Command(BaseCommand):
             raise CommandError("seed_demo runs only with the local or test settings (DEVSTACK = True).")
         tokens: dict[str, str] = {}
         with transaction.atomic():
-            for username, role in USERS:
+            for username, role, name in USERS:
                 user = User.objects.filter(username=username).first()
                 if user is None:
                     user, tokens[username] = user_create(
-                        username=username, role=role, email=f"{username}@example.edu", password=DEMO_PASSWORD
+                        username=username,
+                        role=role,
+                        email=f"{username}@example.edu",
+                        password=DEMO_PASSWORD,
+                        display_name=name,
                     )
                 else:
+                    # A database seeded before users had names gets them too (a name edited since is kept).
+                    User.objects.filter(pk=user.pk, display_name="").update(display_name=name)
                     # Only digests are stored: a rerun hands out a fresh token.
                     tokens[username] = user_token_create(user=user)[1]
             teacher = User.objects.get(username="ms_rivera")
@@ -57,11 +64,12 @@ class Command(BaseCommand):
 
     def render(self, tokens: dict[str, str], service_key: str, cache_keys: list[str]) -> str:
         base = settings.PUBLIC_BASE_URL
+        app = settings.APP_BASE_URL  # links in emails are for people: the app's pages
         first = DEMO_VIDEOS[0]
         lines = [
             "Demo data is ready.",
             f"  users (password {DEMO_PASSWORD!r}): admin (staff), ms_rivera (teacher of {CLASSROOM}),",
-            "  alice and bob (students in that class)",
+            "  alice (Alice Smith) and bob (Bob Jones), students in that class",
             f"  admin site: {base}/admin/   API docs: {base}/api/docs/",
             "",
             f"  ALICE={tokens['alice']}",
@@ -94,8 +102,8 @@ class Command(BaseCommand):
                 f'  curl -s {base}/api/v1/content/{cache_keys[0]}/analytics -H "Authorization: Token $TEACHER"',
                 f'  curl -s -X POST {base}/internal/v1/notifications/send -H "Authorization: Bearer $SERVICE" '
                 '-H \'Content-Type: application/json\' -d \'{"to": "alice@example.edu", '
-                '"template": "welcome_student", "context": {"student_name": "Alice", '
-                f'"login_url": "{base}/login"}}}}\'',
+                '"template": "welcome_student", "context": {"student_name": "Alice Smith", '
+                f'"login_url": "{app}/login"}}}}\'',
                 f"  (emails land in {settings.EMAIL_FILE_PATH} as .eml files without SENDGRID_API_KEY)",
             ]
         return "\n".join(lines) + "\n"

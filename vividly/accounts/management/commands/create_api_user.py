@@ -30,7 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--email", default="")
-        parser.add_argument("--name", default="", help="Full name (emails greet the user by it).")
+        parser.add_argument(
+            "--name",
+            default="",
+            help='Display name, e.g. "Alice Smith" (emails greet by it, never by the username).',
+        )
         parser.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
         parser.add_argument("--password", default=None, help="Discouraged: visible in `ps` and shell history.")
 
@@ -47,15 +51,13 @@ class Command(BaseCommand):
         return os.environ.get(PASSWORD_VARIABLE) or None
 
     def handle(self, *args, **options) -> None:
-        first, _, last = options["name"].strip().partition(" ")
         try:
             user, token = user_create(
                 username=options["username"],
                 role=options["role"],
                 email=options["email"],
                 password=self.password(options),
-                first_name=first,
-                last_name=last.strip(),
+                display_name=options["name"],
             )
         except DomainError as exc:
             raise CommandError(f"{exc.message} {exc.details or ''}".strip()) from exc
