@@ -1,9 +1,8 @@
 """Staff see entries, search them, invalidate them, and watch the statistics."""
 
 import pytest
-from django.core.cache import caches
-
 from django.contrib.admin import site
+from django.core.cache import caches
 
 from cache_app import selectors, services
 from cache_app.admin import CacheEntryAdmin
@@ -97,7 +96,9 @@ def test_the_bulk_delete_is_the_invalidate_action_only(staff_client, invalidatio
     changelist = staff_client.get("/admin/cache_app/cacheentry/")
     assert b"delete_selected" not in changelist.content
     # Django's delete_selected removed the row only; it is gone, and posting it does nothing.
-    staff_client.post("/admin/cache_app/cacheentry/", {"action": "delete_selected", "_selected_action": [key], "post": "yes"})
+    staff_client.post(
+        "/admin/cache_app/cacheentry/", {"action": "delete_selected", "_selected_action": [key], "post": "yes"}
+    )
     assert CacheEntry.objects.filter(pk=key).exists() and served(key)
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post("/admin/cache_app/cacheentry/", {"action": "invalidate", "_selected_action": [key]})
