@@ -29,3 +29,20 @@ class VividlyAdminSite(admin.AdminSite):
 
 class VividlyAdminConfig(AdminConfig):
     default_site = "vividly.admin_site.VividlyAdminSite"
+
+
+class HistoryAdminMixin:
+    """A ModelAdmin of rows that record what happened: readable, never added, edited or deleted by hand.
+
+    Actions that call a service (resend, retry, invalidate) stay: they write through the
+    service, not through the row.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -235,13 +235,7 @@ EMAIL_JOB_TIMEOUT_SECONDS = env.int("EMAIL_JOB_TIMEOUT_SECONDS", default=60)
 # email signed by the service must not carry a caller's phishing link.
 EMAIL_LINK_HOSTS = env.list(
     "EMAIL_LINK_HOSTS",
-    default=sorted(
-        {
-            urlsplit(url).hostname or ""
-            for url in (APP_BASE_URL, PUBLIC_BASE_URL)
-        }
-        - {""}
-    ),
+    default=sorted({urlsplit(url).hostname or "" for url in (APP_BASE_URL, PUBLIC_BASE_URL)} - {""}),
 )
 
 SILENCED_SYSTEM_CHECKS = [
