@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from notifications_app.registry import TEMPLATES
+
 
 class Priority(models.TextChoices):
     LOW = "low"
@@ -29,10 +31,16 @@ class Status(models.TextChoices):
     SUPPRESSED = "suppressed"
 
 
+def template_choices() -> list[tuple[str, str]]:
+    """Return each template's name as people read it ("Password reset"); a callable, so a new
+    template needs no migration."""
+    return [(name, name.replace("_", " ").capitalize()) for name in sorted(TEMPLATES)]
+
+
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     to = models.EmailField(db_index=True)
-    template = models.CharField(max_length=64)
+    template = models.CharField(max_length=64, choices=template_choices)
     context = models.JSONField(default=dict, blank=True)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -105,12 +113,31 @@ class DeliveryAttempt(models.Model):
         return f"attempt {self.number}: {self.outcome}"
 
 
+class ProviderEventType(models.TextChoices):
+    """anymail's normalised event types, named as SendGrid's activity feed names them."""
+
+    QUEUED = "queued", "Processed"  # SendGrid's `processed`: accepted, about to be sent
+    SENT = "sent", "Sent"
+    DEFERRED = "deferred", "Deferred"
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Bounced"
+    REJECTED = "rejected", "Dropped"  # SendGrid's `dropped`
+    FAILED = "failed", "Failed"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    COMPLAINED = "complained", "Marked as spam"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    SUBSCRIBED = "subscribed", "Resubscribed"
+    AUTORESPONDED = "autoresponded", "Auto-replied"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class ProviderEvent(models.Model):
     """One event from the provider's webhook, recorded once however often it is repeated."""
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="events")
     # anymail's normalised event type: queued, delivered, bounced, deferred, opened, ...
-    event_type = models.CharField(max_length=32)
+    event_type = models.CharField(max_length=32, choices=ProviderEventType.choices)
     provider_event_id = models.CharField(max_length=255, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
     recipient = models.CharField(max_length=254, blank=True)
@@ -128,11 +155,18 @@ class ProviderEvent(models.Model):
         return f"{self.event_type} at {self.occurred_at}"
 
 
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "hard_bounce", "Hard bounce"
+    REJECTED_BOUNCED = "rejected_bounced", "Dropped by SendGrid: it bounced before"
+    REJECTED_INVALID = "rejected_invalid", "Dropped by SendGrid: invalid address"
+    MANUAL = "manual", "Added by staff"
+
+
 class Suppression(models.Model):
     """An address we never send to again (it hard bounced, or the provider dropped it as invalid)."""
 
     address = models.EmailField(unique=True)
-    reason = models.CharField(max_length=32)
+    reason = models.CharField(max_length=32, choices=SuppressionReason.choices)
     detail = models.TextField(blank=True)
     notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
