@@ -19,7 +19,8 @@ from vividly.errors import DomainError
 
 @admin.register(CacheEntry)
 class CacheEntryAdmin(admin.ModelAdmin):
-    list_display = ("title", "topic_id", "interest", "style", "stored_at", "store_count", "short_key")
+    # What a person scans for; interest, who stored it and how often are on the entry's page.
+    list_display = ("title", "topic_id", "style", "stored_at", "short_key")
     list_filter = ("style", "stored_at")
     search_fields = ("title", "topic_id", "interest", "style", "=cache_key", "stored_by")
     readonly_fields = [field.name for field in CacheEntry._meta.fields]
@@ -64,6 +65,13 @@ class CacheEntryAdmin(admin.ModelAdmin):
         except DomainError as exc:  # a tier is down: nothing of this entry was removed
             self.message_user(request, f"Nothing was deleted: {exc.message}", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:cache_app_cacheentry_change", args=[object_id]))
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: str) -> HttpResponse:
+        response = super().response_delete(request, obj_display, obj_id)
+        # Back to the list (Django goes to the index when the rows cannot be changed).
+        if response.status_code == 302:
+            return HttpResponseRedirect(reverse("admin:cache_app_cacheentry_changelist"))
+        return response
 
     def get_urls(self) -> list:
         return [
