@@ -27,7 +27,7 @@ def test_entries_fit_the_window_and_deleting_one_removes_its_content(staff_page,
     page.get_by_role("link", name="Falling Apples").click()
     assert page.locator("input[name=_save]").count() == 0  # nothing to edit: the tiers hold the entry
     page.get_by_role("link", name="Delete").click()
-    page.get_by_role("button", name="Yes, I’m sure").click()
+    page.get_by_role("button", name="Yes, I\N{RIGHT SINGLE QUOTATION MARK}m sure").click()
     page.wait_for_url(f"{live_server.url}/admin/cache_app/cacheentry/")
 
     assert not services.cache_entry_fetch(cache_key=doomed, record=False).hit
