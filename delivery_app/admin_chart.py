@@ -2,8 +2,8 @@
 
 from typing import Any
 
-WIDTH, HEIGHT = 520, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 24, 44  # room for the axes' ticks and titles
+WIDTH, HEIGHT = 440, 250
+LEFT, RIGHT, TOP, BOTTOM = 50, 18, 26, 48  # room for the axes' ticks and titles
 SHARE_TICKS = (0, 25, 50, 75, 100)
 
 
