@@ -58,6 +58,14 @@ class VideoAdminMixin:
             obj.cache_key[:12],
         )
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        # The heading names the video by its title, not by the first characters of its key.
+        subtitle = {"subtitle": f"{obj.user}: {video_title(obj.cache_key)}"} if obj is not None else {}
+        return super().change_view(request, object_id, form_url, {**subtitle, **(extra_context or {})})  # type: ignore[misc]
+
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
         titled = cache_selectors.cache_keys_titled(text=search_term)

@@ -72,7 +72,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.template} to {self.to} ({self.status})"
+        return f"{self.get_template_display()} to {self.to} ({self.get_status_display().lower()})"
 
     @property
     def queue_name(self) -> str:
@@ -82,12 +82,12 @@ class Notification(models.Model):
 class Outcome(models.TextChoices):
     # Written and committed before the provider is called: a row left `started` means the
     # worker stopped during the call, and nobody knows whether the provider accepted it.
-    STARTED = "started"
-    SENT = "sent"
-    TRANSIENT_ERROR = "transient_error"
-    PERMANENT_ERROR = "permanent_error"
+    STARTED = "started", "Started, no answer yet"
+    SENT = "sent", "Sent"
+    TRANSIENT_ERROR = "transient_error", "Temporary error"
+    PERMANENT_ERROR = "permanent_error", "Permanent error"
     # A `started` attempt the sweep found with its worker gone; the notification was requeued.
-    ABANDONED = "abandoned"
+    ABANDONED = "abandoned", "Abandoned (worker gone)"
 
 
 class DeliveryAttempt(models.Model):
@@ -110,7 +110,7 @@ class DeliveryAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"attempt {self.number}: {self.outcome}"
+        return f"Attempt {self.number}: {self.get_outcome_display().lower()}"
 
 
 class ProviderEventType(models.TextChoices):
@@ -152,7 +152,7 @@ class ProviderEvent(models.Model):
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.event_type} at {self.occurred_at}"
+        return str(self.get_event_type_display())
 
 
 class SuppressionReason(models.TextChoices):
@@ -175,4 +175,4 @@ class Suppression(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.address} ({self.reason})"
+        return f"{self.address} ({self.get_reason_display()})"

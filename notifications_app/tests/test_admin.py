@@ -71,7 +71,7 @@ def test_a_notification_shows_its_attempts_and_events(staff):
     response = staff.get(reverse("admin:notifications_app_notification_change", args=[row.pk]))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "transient_error" in page and "503" in page and "sg-1" in page
+    assert "Temporary error" in page and "503" in page and "sg-1" in page
 
 
 def test_the_preview_renders_every_template(staff):
