@@ -1,7 +1,7 @@
 """The admin: list with filters and search, attempts and events inline, resend, requeue, preview."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -225,3 +225,10 @@ def test_a_suppression_added_by_staff_is_stored_as_sends_look_it_up(staff):
     assert response.status_code == 302
     assert address_is_suppressed("typo@example.edu")
     assert Suppression.objects.get().address == "typo@example.edu"
+
+
+def test_times_read_in_the_districts_time_zone_with_seconds_and_its_name(staff, settings):
+    settings.TIME_ZONE = "America/Chicago"
+    notification(created_at=datetime(2026, 12, 1, 18, 30, 5, tzinfo=UTC))
+    page = staff.get(CHANGELIST).content.decode()
+    assert "2026-12-01 12:30:05 CST" in page
