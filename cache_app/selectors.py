@@ -44,6 +44,22 @@ def cache_entry_title(*, cache_key: str) -> str | None:
     return CacheEntry.objects.filter(pk=cache_key).values_list("title", flat=True).first()
 
 
+def cache_entry_titles(*, cache_keys: list[str]) -> dict[str, str]:
+    """Return the title of each stored entry among `cache_keys`, by key (one query; absent keys left out)."""
+    return dict(CacheEntry.objects.filter(pk__in=set(cache_keys)).values_list("cache_key", "title"))
+
+
+TITLE_SEARCH_LIMIT = 500
+
+
+def cache_keys_titled(*, text: str) -> list[str]:
+    """Return the keys of the stored entries whose title contains `text` (case-insensitive; at most 500)."""
+    if not text.strip():
+        return []
+    titled = CacheEntry.objects.filter(title__icontains=text.strip()).values_list("cache_key", flat=True)
+    return list(titled[:TITLE_SEARCH_LIMIT])
+
+
 def hot_holds(cache_key: str) -> bool:
     try:
         return hot_tier.get(cache_key) is not None

@@ -61,3 +61,38 @@ def page(chromium, request) -> Iterator:
 
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "browser: drives a headless Chromium through Playwright")
+
+
+ADMIN_PASSWORD = "pw-for-the-admin-browser-2026"
+
+
+@pytest.fixture
+def staff_page(page, live_server, transactional_db):
+    """Yield the page logged into the admin as a staff member (the `admin` role, not a superuser)."""
+    from vividly.accounts.tests.factories import StaffFactory
+
+    staff = StaffFactory(username="olive")
+    staff.set_password(ADMIN_PASSWORD)
+    staff.save()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", ADMIN_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    return page
+
+
+def overflow(page) -> dict:
+    """Return how far the page and its changelist table reach past the window (0 when they fit)."""
+    return page.evaluate(
+        """() => {
+          const root = document.documentElement;
+          const table = document.querySelector('#result_list');
+          return {
+            page: Math.max(0, root.scrollWidth - root.clientWidth),
+            // The admin lets the table scroll inside its box: it must fit that box, not only the page.
+            table: table ? Math.max(0, table.scrollWidth - table.parentElement.clientWidth,
+                                    Math.ceil(table.getBoundingClientRect().right) - root.clientWidth) : 0,
+          };
+        }"""
+    )

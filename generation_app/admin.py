@@ -11,6 +11,7 @@ from django.utils.timesince import timesince
 
 from generation_app import selectors, services
 from generation_app.models import GenerationJob
+from vividly.admin_site import HistoryAdminMixin
 from vividly.errors import DomainError
 
 
@@ -28,7 +29,10 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(admin.ModelAdmin):
+class GenerationJobAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    """Jobs change through the generation services only (retry, cancel, the generator's calls):
+    an edited status or a deleted row would strand the requests waiting on it."""
+
     list_display = (
         "short_key",
         "topic_id",
@@ -47,9 +51,6 @@ class GenerationJobAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     actions = ["retry", "cancel"]
     change_list_template = "admin/generation_app/generationjob/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # jobs are opened by content requests that miss the cache
 
     @admin.display(description="key")
     def short_key(self, job: GenerationJob) -> str:

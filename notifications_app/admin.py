@@ -1,22 +1,46 @@
-"""Admin: notifications with their attempts and events, resend and requeue actions, a template preview."""
+"""Admin: notifications with their attempts and events, resend and requeue actions, a template preview.
 
+Notifications, attempts and events are history: read only. Staff never see a secret or a
+link that grants access (see `admin_display`). Suppressions are added through the same
+service the webhook uses, so the address is stored the way sends look it up.
+"""
+
+import uuid
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 
+from notifications_app.admin_display import context_for_staff_text
 from notifications_app.admin_preferences import lift_suppressions
-from notifications_app.models import DeliveryAttempt, Notification, ProviderEvent, Suppression
+from notifications_app.models import (
+    DeliveryAttempt,
+    Notification,
+    ProviderEvent,
+    Suppression,
+    SuppressionListReason,
+    template_choices,
+)
 from notifications_app.registry import TEMPLATES
 from notifications_app.rendering import render_email
+from notifications_app.selectors import address_suppression
 from notifications_app.services import Sender, notification_resend
 from notifications_app.sweep import notification_requeue
+from notifications_app.tracking import suppression_create
 from vividly.accounts.models import User
+from vividly.admin_site import HistoryAdminMixin
 from vividly.errors import DomainError
 from vividly.privacy.admin_access import AccessLoggedAdminMixin
+
+
+def when(moment: Any) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -30,6 +54,9 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
@@ -41,23 +68,13 @@ class ProviderEventInline(ReadOnlyInline):
     model = ProviderEvent
     fields = ("event_type", "occurred_at", "received_at", "recipient", "provider_event_id")
     readonly_fields = fields
+    # In the order they happened; one without a time where it arrived (the same on every database).
+    ordering = (Coalesce("occurred_at", "received_at").asc(), "id")
 
 
 @admin.register(Notification)
-class NotificationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
-    list_display = (
-        "to",
-        "template",
-        "category",
-        "priority",
-        "status",
-        "suppression_reason",
-        "attempts",
-        "requested_by",
-        "created_at",
-        "sent_at",
-        "delivered_at",
-    )
+class NotificationAdmin(HistoryAdminMixin, AccessLoggedAdminMixin, admin.ModelAdmin):
+    list_display = ("to", "template", "status", "requested_by", "created_at")
     list_filter = (
         "status",
         "template",
@@ -66,9 +83,32 @@ class NotificationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         "priority",
         ("created_at", admin.DateFieldListFilter),
     )
-    search_fields = ("to", "requested_by")
+    search_fields = ("to", "template", "requested_by")
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in Notification._meta.fields]
+    fields = (
+        "id",
+        "to",
+        "template",
+        "category",
+        "status",
+        "suppression_reason",
+        "priority",
+        "requested_by",
+        "batch",
+        "attempts",
+        "created_at",
+        "status_changed_at",
+        "next_attempt_at",
+        "scheduled_for",
+        "hold",
+        "digest",
+        "sent_at",
+        "delivered_at",
+        "provider_message_id",
+        "last_error",
+        "context_shown",
+    )
+    readonly_fields = fields
     inlines = (DeliveryAttemptInline, ProviderEventInline)
     actions = ("resend", "requeue")
     change_list_template = "admin/notifications_app/notification/change_list.html"
@@ -77,11 +117,24 @@ class NotificationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         # An email is about the people whose address it went to.
         return User.objects.filter(email__iexact=obj.to)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # emails are sent through the API, which validates them
+    @admin.display(description="batch")
+    def batch(self, obj: Notification) -> str:
+        if obj.batch_id is None:
+            return "not part of a batch"
+        url = f"{reverse('admin:notifications_app_notification_changelist')}?batch_id__exact={obj.batch_id}"
+        return format_html('<a href="{}" title="Every notification of this batch">{}</a>', url, obj.batch_id)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description="context")
+    def context_shown(self, obj: Notification) -> str:
+        return format_html('<pre style="margin:0">{}</pre>', context_for_staff_text(obj.template, obj.context))
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Find by address, template or requester, and by a notification's or a batch's id."""
+        try:
+            pasted = uuid.UUID(search_term.strip())
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(Q(pk=pasted) | Q(batch_id=pasted)), False
 
     def get_urls(self) -> list:
         preview = path("preview/", self.admin_site.admin_view(self.preview_view), name="notifications_preview")
@@ -89,8 +142,10 @@ class NotificationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 
     def preview_view(self, request: HttpRequest) -> HttpResponse:
         """Render every template (subject, text and HTML) with its sample context."""
+        labels = dict(template_choices())
         previews = [
-            {"spec": spec, "email": render_email(name, spec.sample)} for name, spec in sorted(TEMPLATES.items())
+            {"spec": spec, "label": labels[name], "email": render_email(name, spec.sample)}
+            for name, spec in sorted(TEMPLATES.items())
         ]
         context = {
             **self.admin_site.each_context(request),
@@ -106,17 +161,19 @@ class NotificationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Resend as a new notification")
     def resend(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        sent, refused = 0, []
+        sent = 0
         for notification in queryset:
+            suppression = address_suppression(notification.to)
+            if suppression is not None:
+                self.message_user(request, suppressed_message(notification, suppression), messages.WARNING)
+                continue
             try:
                 notification_resend(notification=notification, sender=Sender(requested_by=request.user.get_username()))
                 sent += 1
             except DomainError as exc:
-                refused.append(f"{notification.to}: {exc.message} {exc.details or ''}")
+                self.message_user(request, f"{notification.to}: {exc.message} {exc.details or ''}", messages.ERROR)
         if sent:
             self.message_user(request, f"{sent} new notification(s) queued.", messages.SUCCESS)
-        for line in refused:
-            self.message_user(request, line, messages.ERROR)
 
     @admin.action(description="Requeue (queued, or sending with no worker left)")
     def requeue(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
@@ -132,10 +189,38 @@ class NotificationAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
             )
 
 
+def suppressed_message(notification: Notification, suppression: Suppression) -> str:
+    """Say why a resend was refused and how to lift the suppression that refused it."""
+    return format_html(
+        "Not resent to {}: the address is suppressed ({}, since {}), so a copy would never be sent. "
+        'If the address works again, delete <a href="{}">its suppression</a>, then resend.',
+        notification.to,
+        suppression.get_reason_display(),
+        when(suppression.created_at),
+        reverse("admin:notifications_app_suppression_change", args=[suppression.pk]),
+    )
+
+
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
+    """Deleting a suppression lifts it (the next send goes out); adding one goes through the service."""
+
     list_display = ("address", "reason", "created_at")
     list_filter = ("reason",)
     search_fields = ("address",)
-    readonly_fields = ("notification", "created_at")
     actions = (lift_suppressions,)
+    fields = ("address", "reason", "detail", "notification", "created_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Suppression | None = None) -> tuple:
+        return self.fields if obj else ("notification", "created_at")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"reason": SuppressionListReason.MANUAL}
+
+    def has_change_permission(self, request: HttpRequest, obj: Suppression | None = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Suppression, form: Any, change: bool) -> None:
+        # The service stores the address in lower case, the form sends look it up in.
+        saved = suppression_create(address=obj.address, reason=obj.reason, detail=obj.detail)
+        obj.pk, obj.address, obj.created_at = saved.pk, saved.address, saved.created_at

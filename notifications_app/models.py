@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.timezone import now
 
 from notifications_app.categories import Category, Channel
+from notifications_app.registry import TEMPLATES
 
 
 class Priority(models.TextChoices):
@@ -37,10 +38,12 @@ class Status(models.TextChoices):
 
 
 class SuppressionReason(models.TextChoices):
-    UNSUBSCRIBED = "unsubscribed"
-    HARD_BOUNCE = "hard_bounce"
-    COMPLAINT = "complaint"
-    PREFERENCE = "preference"
+    """Why a notification was not sent (its `suppression_reason`)."""
+
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    HARD_BOUNCE = "hard_bounce", "Hard bounce"
+    COMPLAINT = "complaint", "Reported as spam"
+    PREFERENCE = "preference", "Turned off in the preferences"
 
 
 class Hold(models.TextChoices):
@@ -51,10 +54,16 @@ class Hold(models.TextChoices):
     DIGEST = "digest", "Waiting for the recipient's daily digest"
 
 
+def template_choices() -> list[tuple[str, str]]:
+    """Return each template's name as people read it ("Password reset"); a callable, so a new
+    template needs no migration."""
+    return [(name, name.replace("_", " ").capitalize()) for name in sorted(TEMPLATES)]
+
+
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     to = models.EmailField(db_index=True)
-    template = models.CharField(max_length=64)
+    template = models.CharField(max_length=64, choices=template_choices)
     context = models.JSONField(default=dict, blank=True)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -95,7 +104,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.template} to {self.to} ({self.status})"
+        return f"{self.get_template_display()} to {self.to} ({self.get_status_display().lower()})"
 
     @property
     def queue_name(self) -> str:
@@ -105,12 +114,12 @@ class Notification(models.Model):
 class Outcome(models.TextChoices):
     # Written and committed before the provider is called: a row left `started` means the
     # worker stopped during the call, and nobody knows whether the provider accepted it.
-    STARTED = "started"
-    SENT = "sent"
-    TRANSIENT_ERROR = "transient_error"
-    PERMANENT_ERROR = "permanent_error"
+    STARTED = "started", "Started, no answer yet"
+    SENT = "sent", "Sent"
+    TRANSIENT_ERROR = "transient_error", "Temporary error"
+    PERMANENT_ERROR = "permanent_error", "Permanent error"
     # A `started` attempt the sweep found with its worker gone; the notification was requeued.
-    ABANDONED = "abandoned"
+    ABANDONED = "abandoned", "Abandoned (worker gone)"
 
 
 class DeliveryAttempt(models.Model):
@@ -133,7 +142,26 @@ class DeliveryAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"attempt {self.number}: {self.outcome}"
+        return f"Attempt {self.number}: {self.get_outcome_display().lower()}"
+
+
+class ProviderEventType(models.TextChoices):
+    """anymail's normalised event types, named as SendGrid's activity feed names them."""
+
+    QUEUED = "queued", "Processed"  # SendGrid's `processed`: accepted, about to be sent
+    SENT = "sent", "Sent"
+    DEFERRED = "deferred", "Deferred"
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Bounced"
+    REJECTED = "rejected", "Dropped"  # SendGrid's `dropped`
+    FAILED = "failed", "Failed"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    COMPLAINED = "complained", "Marked as spam"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    SUBSCRIBED = "subscribed", "Resubscribed"
+    AUTORESPONDED = "autoresponded", "Auto-replied"
+    UNKNOWN = "unknown", "Unknown"
 
 
 class ProviderEvent(models.Model):
@@ -141,7 +169,7 @@ class ProviderEvent(models.Model):
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="events")
     # anymail's normalised event type: queued, delivered, bounced, deferred, opened, ...
-    event_type = models.CharField(max_length=32)
+    event_type = models.CharField(max_length=32, choices=ProviderEventType.choices)
     provider_event_id = models.CharField(max_length=255, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
     recipient = models.CharField(max_length=254, blank=True)
@@ -156,14 +184,23 @@ class ProviderEvent(models.Model):
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.event_type} at {self.occurred_at}"
+        return str(self.get_event_type_display())
+
+
+class SuppressionListReason(models.TextChoices):
+    """Why an address is on the suppression list (a `Suppression` row)."""
+
+    HARD_BOUNCE = "hard_bounce", "Hard bounce"
+    REJECTED_BOUNCED = "rejected_bounced", "Dropped by SendGrid: it bounced before"
+    REJECTED_INVALID = "rejected_invalid", "Dropped by SendGrid: invalid address"
+    MANUAL = "manual", "Added by staff"
 
 
 class Suppression(models.Model):
     """An address we never send to again (it hard bounced, or the provider dropped it as invalid)."""
 
     address = models.EmailField(unique=True)
-    reason = models.CharField(max_length=32)
+    reason = models.CharField(max_length=32, choices=SuppressionListReason.choices)
     detail = models.TextField(blank=True)
     notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -172,7 +209,7 @@ class Suppression(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.address} ({self.reason})"
+        return f"{self.address} ({self.get_reason_display()})"
 
 
 class Digest(models.TextChoices):

@@ -32,6 +32,11 @@ def address_is_suppressed(address: str) -> bool:
     return Suppression.objects.filter(address__in=suppressed_forms(address)).exists()
 
 
+def address_suppression(address: str) -> Suppression | None:
+    """Return the suppression that stops sends to `address` (by either form), or None."""
+    return Suppression.objects.filter(address__in=suppressed_forms(address)).first()
+
+
 def address_is_staff(address: str) -> bool:
     """Return True when `address` belongs to an active staff user."""
     return get_user_model().objects.filter(email__iexact=address, is_staff=True, is_active=True).exists()

@@ -5,8 +5,10 @@ Apps are mounted by dotted path, so the core imports none of them.
 
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -43,4 +45,6 @@ urlpatterns = [
     path("email/", include("notifications_app.unsubscribe_urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
+    # Browsers ask for it on every page; the admin links the same icon.
+    path("favicon.ico", RedirectView.as_view(url=static("vividly/favicon.svg"), permanent=True)),
 ]

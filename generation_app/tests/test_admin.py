@@ -55,3 +55,20 @@ def test_retry_and_cancel_actions(staff_client):
     staff_client.post(CHANGELIST, {"action": "cancel", "_selected_action": [queued.pk]}, follow=True)
     queued.refresh_from_db()
     assert queued.status == JobStatus.CANCELLED
+
+
+def test_a_job_cannot_be_edited_or_deleted_by_hand_only_retried_or_cancelled(staff_client):
+    job = open_job(topic_id="optics")
+    page = staff_client.get(f"{CHANGELIST}{job.pk}/change/").content.decode()
+    assert 'name="_save"' not in page and f"{job.pk}/delete/" not in page
+    staff_client.post(f"{CHANGELIST}{job.pk}/change/", {"status": JobStatus.FAILED})
+    assert staff_client.post(f"{CHANGELIST}{job.pk}/delete/", {"post": "yes"}).status_code == 403
+    bulk = {"action": "delete_selected", "_selected_action": [job.pk], "post": "yes"}
+    staff_client.post(CHANGELIST, bulk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    changelist = staff_client.get(CHANGELIST).content.decode()
+    assert "delete_selected" not in changelist and 'value="cancel"' in changelist
+    staff_client.post(CHANGELIST, {"action": "cancel", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED

@@ -1,6 +1,12 @@
-"""Admin for users, classrooms, user tokens (no keys: knox keeps digests) and service tokens (key shown once)."""
+"""Admin for users, classrooms, user tokens (no keys: knox keeps digests) and service tokens (key shown once).
+
+Deletes go through the services that do the whole job: deleting a user is the privacy
+erasure (every app's rows about them, logged), deleting a user token logs it out, and a
+service token is revoked, never deleted (its name stays on what it sent).
+"""
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,14 +15,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from knox.models import AuthToken
 
-from vividly.accounts.models import Classroom, Enrollment, Scope, ServiceToken, User
-from vividly.accounts.services import service_token_create, service_token_revoke
+from vividly.accounts.models import Classroom, Enrollment, Role, Scope, ServiceToken, User
+from vividly.accounts.services import service_token_create, service_token_revoke, staff_group_sync, user_token_delete
 from vividly.privacy.admin_access import AccessLoggedAdminMixin
-from vividly.privacy.services import user_export
+from vividly.privacy.services import user_erase, user_export
 
 # Only a superuser may hand out privileges: a staff user editing users cannot make anyone
-# (themselves included) a superuser or give them groups or permissions.
-PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions")
+# (themselves included) a superuser or give them groups or permissions, nor the admin role
+# (which the API treats as staff).
+PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions", "role")
 
 
 @admin.register(User)
@@ -41,7 +48,29 @@ class UserAdmin(AccessLoggedAdminMixin, DjangoUserAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return readonly if request.user.is_superuser else (*readonly, *PRIVILEGE_FIELDS, "is_staff")
+        if request.user.is_superuser or obj is None:
+            return readonly
+        return (*readonly, *PRIVILEGE_FIELDS, "is_staff")
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "role" and not request.user.is_superuser:
+            kwargs["choices"] = [(value, label) for value, label in Role.choices if value != Role.ADMIN]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # The admin role is staff with the staff group, as `user_create` makes it.
+        if obj.role == Role.ADMIN and request.user.is_superuser:
+            obj.is_staff = True
+        super().save_model(request, obj, form, change)
+        if obj.role == Role.ADMIN and obj.is_staff:
+            obj.groups.add(staff_group_sync())
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        user_erase(username=obj.username, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for username in queryset.values_list("username", flat=True):
+            user_erase(username=username, actor=request.user)
 
 
 class EnrollmentInline(admin.TabularInline):
@@ -77,6 +106,13 @@ class UserTokenAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: AuthToken | None = None) -> bool:
         return False
 
+    def delete_model(self, request: HttpRequest, obj: AuthToken) -> None:
+        user_token_delete(token=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for token in queryset:
+            user_token_delete(token=token)
+
 
 class ServiceTokenForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
@@ -97,6 +133,9 @@ class ServiceTokenAdmin(admin.ModelAdmin):
     fields = ("name", "prefix", "scopes", "expires_at", "send_quota", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
     actions = ["revoke"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: ServiceToken | None = None) -> bool:
+        return False  # revoke instead: the row names who sent what
 
     @admin.display(description="active", boolean=True)
     def active(self, obj: ServiceToken) -> bool:

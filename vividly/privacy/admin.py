@@ -1,22 +1,13 @@
 """Read-only admin pages: the access log, the retention runs and the daily view totals."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from vividly.admin_site import HistoryAdminMixin
 from vividly.privacy.models import AccessLogEntry, DailyViewTotal, PurgeRun
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(HistoryAdminMixin, admin.ModelAdmin):
     """Rows written by the service only: nobody adds, edits or deletes them by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(AccessLogEntry)

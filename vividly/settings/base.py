@@ -26,7 +26,7 @@ APP_BASE_URL = env("APP_BASE_URL", default=PUBLIC_BASE_URL).rstrip("/")
 CONTENT_LINK_TEMPLATE = env("CONTENT_LINK_TEMPLATE", default="{base}/watch/{cache_key}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "vividly.admin_site.VividlyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,7 +77,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
     {
-        # The admin and its custom pages; the front page (vividly/templates).
+        # The admin and its custom pages; the front page and the admin's base page, overridden
+        # for its favicon (vividly/templates).
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "vividly" / "templates"],
         "APP_DIRS": True,
@@ -210,6 +211,7 @@ STORAGES = {
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "vividly" / "static"]
 
 # --- Email ----------------------------------------------------------------------------
 SENDGRID_API_KEY = env("SENDGRID_API_KEY", default="")
@@ -379,7 +381,10 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 # --- end Identity -------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The zone the admin shows times in (the district's, e.g. America/Chicago); stored times are UTC.
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+# Dates and times read one way everywhere (vividly/formats/en/formats.py).
+FORMAT_MODULE_PATH = "vividly.formats"
 USE_I18N = True
 USE_TZ = True
 

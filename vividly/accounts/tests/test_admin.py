@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.apps import apps
 from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
@@ -11,6 +12,7 @@ from knox.models import AuthToken
 from devstack.api_clients import client_with
 from vividly.accounts.models import User
 from vividly.accounts.tests.factories import StaffFactory, StudentFactory, service_token, user_token
+from vividly.privacy.models import AccessLogEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +88,79 @@ def test_the_service_token_admin_shows_scopes_and_expiry():
     client.force_login(StaffFactory())
     listing = client.get("/admin/accounts/servicetoken/").content.decode()
     assert "notify:send" in listing and "Expires at" in listing
+
+
+def notifications():
+    """The notifications app's model, by name: the core imports no app (.importlinter)."""
+    return apps.get_model("notifications_app", "Notification").objects
+
+
+@pytest.mark.django_db
+def test_deleting_a_user_in_the_admin_is_the_privacy_erasure(django_capture_on_commit_callbacks):
+    student = StudentFactory(email="maya@example.edu")
+    key = user_token(student)
+    notifications().create(to="maya@example.edu", template="welcome_student", context={})
+    staff = StaffFactory()
+    client = Client()
+    client.force_login(staff)
+    api = client_with(f"Token {key}")
+    assert api.get("/api/v1/content/requests").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/accounts/user/{student.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=student.pk).exists()
+    # The erasure's work, not only the row: the emails to their address and an access-log entry.
+    assert not notifications().filter(to="maya@example.edu").exists()
+    assert AccessLogEntry.objects.filter(actor=staff.username, action="erasure").exists()
+    assert api.get("/api/v1/content/requests").status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_bulk_user_delete_erases_each_user():
+    students = [StudentFactory(email=f"s{n}@example.edu") for n in range(2)]
+    for student in students:
+        notifications().create(to=student.email, template="welcome_student", context={})
+    client = Client()
+    client.force_login(StaffFactory())
+    bulk = {"action": "delete_selected", "_selected_action": [s.pk for s in students], "post": "yes"}
+    client.post("/admin/accounts/user/", bulk)
+    assert not User.objects.filter(pk__in=[s.pk for s in students]).exists()
+    assert not notifications().exists()
+
+
+@pytest.mark.django_db
+def test_staff_cannot_give_anyone_the_admin_role():
+    student = StudentFactory()
+    client = Client()
+    client.force_login(StaffFactory())
+    page = client.get(f"/admin/accounts/user/{student.pk}/change/").content.decode()
+    assert 'name="role"' not in page
+    add = client.get("/admin/accounts/user/add/").content.decode()
+    assert 'value="teacher"' in add and 'value="admin"' not in add
+
+
+@pytest.mark.django_db
+def test_service_tokens_are_revoked_not_deleted():
+    token, _ = service_token("mailer")
+    client = Client()
+    client.force_login(StaffFactory())
+    assert client.post(f"/admin/accounts/servicetoken/{token.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert "delete_selected" not in client.get("/admin/accounts/servicetoken/").content.decode()
+    client.post("/admin/accounts/servicetoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+@pytest.mark.django_db
+def test_the_token_admin_shows_neither_key_nor_prefix_and_the_bulk_delete_logs_out():
+    student = StudentFactory()
+    key = user_token(student)
+    token = AuthToken.objects.get(user=student)
+    client = Client()
+    client.force_login(StaffFactory())
+    detail = client.get(f"/admin/knox/authtoken/{token.pk}/change/").content.decode()
+    assert key not in detail and f">{token.token_key}<" not in detail
+    api = client_with(f"Token {key}")
+    assert api.get("/api/v1/content/requests").status_code == 200
+    client.post("/admin/knox/authtoken/", {"action": "delete_selected", "_selected_action": [token.pk], "post": "yes"})
+    assert api.get("/api/v1/content/requests").status_code == 401

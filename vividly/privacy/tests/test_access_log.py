@@ -129,7 +129,6 @@ def test_during_a_long_outage_only_the_oldest_entries_are_dropped(monkeypatch, c
     assert sorted(AccessLogEntry.objects.values_list("action", flat=True)) == ["read-2", "read-3", "read-4"]
 
 
-
 def test_a_bulk_read_is_noted_once_per_subject_within_the_window_without_a_query(
     monkeypatch, django_assert_num_queries, service_client
 ):
