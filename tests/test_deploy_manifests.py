@@ -14,9 +14,6 @@ from vividly.checks import connection_budget
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 # The same version .ci/run validates against.
 KUBERNETES_VERSION = "1.33.0"
-# Commands a manifest may name before they exist on main: send_digests is the preferences
-# work's (CONTRACT.md, "Digest"), merged separately.
-NOT_YET_ON_MAIN = {"send_digests"}
 
 
 def documents(path: Path) -> list[dict]:
@@ -100,7 +97,7 @@ def test_every_command_is_a_management_command_of_the_project(name, spec):
         if command is None:
             continue  # the image's CMD: gunicorn
         assert command[:2] == ["python", "manage.py"]
-        assert command[2] in set(get_commands()) | NOT_YET_ON_MAIN
+        assert command[2] in set(get_commands())
 
 
 def keda_objects() -> dict[str, dict]:
