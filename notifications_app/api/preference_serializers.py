@@ -28,9 +28,10 @@ CATEGORIES_SCHEMA = {
     "type": "object",
     "description": "Per category, per channel: on or off. Transactional emails cannot be turned off.",
     "properties": {
-        category: {
+        # Plain strings: the YAML rendering of the schema cannot represent the enum members.
+        str(category): {
             "type": "object",
-            "properties": {channel: {"type": "boolean"} for channel in AVAILABLE_CHANNELS},
+            "properties": {str(channel): {"type": "boolean"} for channel in AVAILABLE_CHANNELS},
             "additionalProperties": False,
         }
         for category in OPTIONAL_CATEGORIES

@@ -4,10 +4,16 @@ no test here sleeps."""
 
 import logging
 
+import pytest
+
 from devstack.redis_server import RedisServer
 from vividly.periodic.tasks import PeriodicTask, periodic_run, periodic_task_run_once, periodic_tasks
 from vividly.redis_guard import client, reset_breakers
 from vividly.settings.base import redis_cache
+
+# Each run ends by closing the process's stale database connections (a sweeper lives for days),
+# which is database access as pytest-django counts it once another test left a connection open.
+pytestmark = pytest.mark.django_db
 
 
 def counting_task(interval: float = 60, name: str = "test-task") -> tuple[PeriodicTask, list[int]]:
