@@ -18,6 +18,7 @@ Every value can be overridden on the command line or by gunicorn's own GUNICORN_
 """
 
 import os
+import shutil
 import tempfile
 
 # A plain `gunicorn vividly.wsgi:application` is the production recipe; `make run` and the
@@ -25,8 +26,9 @@ import tempfile
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vividly.settings.production")
 
 # Before any worker imports prometheus-client, which reads it once.
+_own_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vividly-prometheus-")
+    _own_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vividly-prometheus-")
 
 bind = os.environ.get("VIVIDLY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -70,3 +72,9 @@ def child_exit(server, worker) -> None:
     from vividly.observability.metrics import mark_process_dead
 
     mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    """Remove the metrics folder this file made for the run (a given one is the caller's)."""
+    if _own_metrics_dir:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
