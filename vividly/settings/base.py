@@ -22,7 +22,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
 # The student and teacher app: links in emails meant for people.
 APP_BASE_URL = env("APP_BASE_URL", default=PUBLIC_BASE_URL).rstrip("/")
-# Where an email sends a student to watch content (the student app's page).
+# Where an email sends a student to watch content (the student app's page; {base} is APP_BASE_URL).
 CONTENT_LINK_TEMPLATE = env("CONTENT_LINK_TEMPLATE", default="{base}/watch/{cache_key}")
 
 INSTALLED_APPS = [
