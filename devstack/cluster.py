@@ -77,6 +77,7 @@ class Cluster:
         self.students = students
         self.hot_maxmemory = hot_maxmemory
         self.processes: dict[str, subprocess.Popen] = {}
+        self.spawned: set[str] = set()
         self.postgres: ThrowawayPostgres | None = None
         self.sendgrid = SendGridStandIn(api_key="SG.cluster-" + secrets.token_urlsafe(16), port=self.ports.sendgrid)
         self.balancer = ""
@@ -122,7 +123,10 @@ class Cluster:
     # --- processes ---------------------------------------------------------------------------
     def spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         """Start `command` in a process group of its own, its output in logs/<name>.log."""
-        with open(self.logs / f"{name}.log", "ab") as output:
+        # A fresh log per run; a restarted process (web2 after a kill) appends to its own.
+        mode = "ab" if name in self.spawned else "wb"
+        self.spawned.add(name)
+        with open(self.logs / f"{name}.log", mode) as output:
             process = subprocess.Popen(
                 command,
                 cwd=BASE_DIR,
@@ -241,21 +245,25 @@ class Cluster:
         )
 
     def stop(self) -> None:
-        """Stop every process group (SIGTERM, then SIGKILL after 15 s), PostgreSQL and the stand-in."""
-        for process in reversed(self.processes.values()):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
+        """Stop the service's process groups, then the Redis servers they use (SIGTERM, SIGKILL after
+        15 s), then PostgreSQL and the stand-in: stopped in that order, nothing logs a lost Redis."""
+        service = {name: process for name, process in self.processes.items() if not name.startswith("redis-")}
+        backing = {name: process for name, process in self.processes.items() if name.startswith("redis-")}
+        for group in (service, backing):
+            for process in reversed(group.values()):
+                if process.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGTERM)
+            for process in group.values():
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=5)
+                # Whatever a child left in its group (a work horse) goes with it.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-            # A child's own children (a work horse) in its group are gone with it; make sure.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
         self.processes.clear()
         if self.postgres is not None:
             self.postgres.stop()

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,6 +62,20 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def ready(host: str, timeout: float = 120.0) -> bool:
+    """Wait until the balancer's /readyz answers 200 (a cluster still starting refuses connections)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{host}/readyz", timeout=2) as response:  # noqa: S310 - the operator's URL
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(1)
+    return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=60)
@@ -74,6 +89,9 @@ def main() -> int:
         print(f"no {credentials}: start `make cluster` first (in another terminal)", file=sys.stderr)
         return 2
     host = args.host or json.loads(credentials.read_text())["entry_url"]
+    if not ready(host):
+        print(f"{host}/readyz does not answer 200: is `make cluster` still starting?", file=sys.stderr)
+        return 2
     out = BASE_DIR / "var" / "loadtest" / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     command = [
