@@ -28,10 +28,10 @@ CATEGORIES_SCHEMA = {
     "type": "object",
     "description": "Per category, per channel: on or off. Transactional emails cannot be turned off.",
     "properties": {
-        # Plain strings: the YAML rendering of the schema cannot represent the enum members.
-        str(category): {
+        # Plain strings: the schema is also written as YAML, which refuses enum members.
+        str(category.value): {
             "type": "object",
-            "properties": {str(channel): {"type": "boolean"} for channel in AVAILABLE_CHANNELS},
+            "properties": {str(channel.value): {"type": "boolean"} for channel in AVAILABLE_CHANNELS},
             "additionalProperties": False,
         }
         for category in OPTIONAL_CATEGORIES

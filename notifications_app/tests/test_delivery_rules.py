@@ -4,9 +4,10 @@ quiet hours. Real RQ workers on real Redis, sending through anymail to the SendG
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
-from devstack.workers import drain
-from notifications_app.models import Hold, Notification, Suppression
+from devstack.workers import drain, wait_until
+from notifications_app.models import Hold, Notification, Status, Suppression
 from notifications_app.preference_services import (
     category_set,
     preference_of_recipient,
@@ -179,3 +180,31 @@ def test_a_held_email_goes_with_the_real_worker_once_its_time_has_come(sendgrid,
     # Its end has come: RQ's scheduler moves the job to the queue and the worker sends it.
     drain()
     assert status_body(service_client, ready)["status"] == "sent"
+
+
+# --- real `manage.py rqworker` and `run_sweeper` processes, as the service runs them ----------
+
+
+def test_the_running_service_sends_headers_holds_for_the_digest_and_sends_it(sendgrid, rqworker):
+    preference = preference_of_recipient(TO)
+    preference.digest = "daily"
+    preference.save()
+    rqworker.start(sendgrid, DIGEST_RUN_INTERVAL_SECONDS="1")
+    welcome = send("welcome_student", to="leo@example.edu")
+    ready = [send("content_ready", to=TO) for _ in range(2)]
+    wait_until(lambda: Notification.objects.get(pk=welcome.pk).status == Status.SENT, what="the welcome email")
+    wait_until(
+        lambda: all(Notification.objects.get(pk=row.pk).hold == Hold.DIGEST for row in ready), what="the digest hold"
+    )
+    [payload] = sendgrid.payloads
+    assert "List-Unsubscribe" not in headers_of(payload)
+
+    # The recipient's digest hour has come: the sweeper beside the worker folds them, the worker sends it.
+    Notification.objects.filter(pk__in=[row.pk for row in ready]).update(scheduled_for=timezone.now())
+    wait_until(lambda: len(sendgrid.payloads) == 2, what="the digest email")
+    digest = sendgrid.payloads[1]
+    assert digest["subject"] == "2 of your videos are ready"
+    assert headers_of(digest)["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert set(Notification.objects.filter(pk__in=[row.pk for row in ready]).values_list("status", flat=True)) == {
+        Status.DIGESTED
+    }
