@@ -72,7 +72,9 @@ def periodic_task_run_once(task: PeriodicTask, *, owner: str) -> object | None:
         close_old_connections()
 
 
-def periodic_run(*, owner: str, wait: Callable[[float], bool], clock: Callable[[], float] = time.monotonic) -> None:
+def periodic_run(
+    *, owner: str, wait: Callable[[float], bool], clock: Callable[[], float] = time.monotonic
+) -> None:
     """Run every registered task each interval until `wait(seconds)` returns True (a stop was asked)."""
     next_due: dict[str, float] = {}
     while True:

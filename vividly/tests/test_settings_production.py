@@ -24,7 +24,9 @@ def production(tmp_path: Path, *command: str, **environment: str) -> subprocess.
     )
     env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     env.update(environment)
-    return subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def setting(tmp_path: Path, name: str, **environment: str) -> str:

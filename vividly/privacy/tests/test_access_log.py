@@ -127,3 +127,4 @@ def test_during_a_long_outage_only_the_oldest_entries_are_dropped(monkeypatch, c
     ] * 2
     assert access_log_flush() == 3
     assert sorted(AccessLogEntry.objects.values_list("action", flat=True)) == ["read-2", "read-3", "read-4"]
+
