@@ -204,7 +204,7 @@ def run_story(cast: Cast, say: Callable[[str], None] = lambda line: None) -> dic
     pages = {
         "cache entries": (f"{base}/admin/cache_app/cacheentry/", TITLE),
         "generation queue": (f"{base}/admin/generation_app/generationjob/", "Oldest queued job"),
-        "requests": (f"{base}/admin/delivery_app/contentrequest/", "physics-momentum"),
+        "requests": (f"{base}/admin/delivery_app/contentrequest/", TITLE),
         "notifications": (f"{base}/admin/notifications_app/notification/", cast.student_email),
         "analytics": (f"{base}/admin/delivery_app/viewsession/analytics/{cache_key}/", "<svg"),
     }
