@@ -108,9 +108,13 @@ def gcs_cold_tier(gcs_emulator, settings):
 
 
 @pytest.fixture
-def gcs_content(settings):
+def gcs_content(settings, monkeypatch):
     """Sign content URLs as GCS V4 with a throwaway service-account key (no network needed); return its public key."""
     from devstack.gcs_signing import throwaway_service_account
+
+    # A GCS emulator started by an earlier test leaves STORAGE_EMULATOR_HOST behind, and
+    # google-cloud-storage would then sign for the emulator's host instead of Google's.
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
 
     credentials, public_key, _ = throwaway_service_account()
     settings.STORAGES = {

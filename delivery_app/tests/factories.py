@@ -17,7 +17,9 @@ _counter = itertools.count(1)
 VIDEO_BYTES = bytes(range(256)) * 40  # 10 240 bytes, every offset distinguishable
 
 
-def stored_content(*, qualities: tuple[str, ...] = ("720p", "1080p"), audio: bool = True, **fields: str) -> dict:
+def stored_content(
+    *, qualities: tuple[str, ...] = ("720p", "1080p"), audio: bool = True, script: bool = False, **fields: str
+) -> dict:
     """Write asset files and store the entry in the cache; return the triple and its key."""
     n = next(_counter)
     triple = {"topic_id": f"topic-{n}", "interest": "music", "style": "visual", **fields}
@@ -30,6 +32,9 @@ def stored_content(*, qualities: tuple[str, ...] = ("720p", "1080p"), audio: boo
     if audio:
         content.save(f"videos/{n}/audio.mp3", ContentFile(b"ID3 audio bytes"))
         assets["audio"] = f"videos/{n}/audio.mp3"
+    if script:
+        content.save(f"videos/{n}/script.txt", ContentFile(b"The script, line by line."))
+        assets["script"] = f"videos/{n}/script.txt"
     stored = cache_entry_store(**triple, metadata={"title": f"Video {n}", "duration_seconds": 120, "assets": assets})
     return {**triple, "cache_key": stored.cache_key}
 

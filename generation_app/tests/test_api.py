@@ -110,7 +110,7 @@ def test_complete_with_metadata_the_store_refuses_is_400_with_its_messages(servi
         ),
         400,
     )
-    assert found["details"] == {"metadata.assets.video.8K": ["Unknown quality; use one of 720p, 1080p, 4K."]}
+    assert found["details"] == {"metadata.assets.video.8K": ["Unknown key; use one of 720p, 1080p, 4K."]}
 
 
 @pytest.mark.parametrize(
