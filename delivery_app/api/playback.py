@@ -27,6 +27,12 @@ class PlaybackSerializer(serializers.Serializer):
     )
 
 
+# A player asks again before every expiry, so this is a hot path: a new serializer deep-copies
+# its fields (0.25 ms of a 1.7 ms request, measured in-process). to_representation keeps
+# nothing on the instance, so one serves every request and thread (as the cache check does).
+PLAYBACK_RESPONSE = PlaybackSerializer()
+
+
 def playback_body(grant: playback.Playback) -> dict[str, Any]:
     body: dict[str, Any] = {
         "cache_key": grant.cache_key,
@@ -53,4 +59,4 @@ class PlaybackView(PublicAPIView):
     )
     def get(self, request: Request, cache_key: str) -> Response:
         grant = playback.content_playback_sign(user=request.user, cache_key=cache_key)
-        return Response(PlaybackSerializer(playback_body(grant)).data)
+        return Response(PLAYBACK_RESPONSE.to_representation(playback_body(grant)))
