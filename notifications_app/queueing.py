@@ -7,7 +7,7 @@ the sweep (`notifications_requeue_stuck`) puts it back on a queue once Redis ans
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import django_rq
 from django.conf import settings
@@ -82,20 +82,8 @@ def enqueue_deliveries(notifications: Iterable[Notification]) -> int:
 
 def enqueue_delivery_in(notification: Notification, delay_seconds: float) -> bool:
     """Schedule the delivery job of `notification` after `delay_seconds`; return False on an outage."""
-    try:
-        guarded(
-            "state",
-            queue(notification.queue_name).enqueue_in,
-            timedelta(seconds=delay_seconds),
-            DELIVER_JOB,
-            str(notification.pk),
-            job_timeout=job_timeout_seconds(),
-            failure_ttl=FAILURE_TTL_SECONDS,
-        )
-    except RedisUnavailable as exc:
-        logger.warning("could not schedule notification %s, the sweep will: %s", notification.pk, exc)
-        return False
-    return True
+    # What RQ's own enqueue_in does: enqueue_at now (UTC) plus the delay.
+    return enqueue_delivery_at(notification, datetime.now(UTC) + timedelta(seconds=delay_seconds))
 
 
 def enqueue_delivery_at(notification: Notification, when: datetime) -> bool:
