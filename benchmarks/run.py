@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import subprocess
@@ -160,8 +161,12 @@ def print_table(rows: list[dict], baseline: dict) -> None:
             print(f"{row['name']:<34} {row['summary']:<52}  {verdict}")
 
 
-def start_server(port: int, workers: int, env_overrides: dict[str, str]) -> subprocess.Popen:
-    """Start gunicorn (sync workers, production-like settings) and wait until it answers."""
+def start_server(port: int, workers: int, env_overrides: dict[str, str], gunicorn_args: list[str]) -> subprocess.Popen:
+    """Start gunicorn as production runs it (gunicorn.conf.py) and wait until it answers.
+
+    Only the address, the worker count and the log level differ, and what `gunicorn_args`
+    adds (`--worker-class sync`, to compare).
+    """
     server = subprocess.Popen(
         [
             sys.executable,
@@ -172,19 +177,25 @@ def start_server(port: int, workers: int, env_overrides: dict[str, str]) -> subp
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
-            "--worker-class",
-            "sync",
-            # gunicorn.conf.py sets threads for production (gthread); the bench measures sync workers.
-            "--threads",
-            "1",
             "--log-level",
             "warning",
+            *gunicorn_args,
         ],
         cwd=BASE_DIR,
         env={**os.environ, **env_overrides},
     )
     wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
     return server
+
+
+def gunicorn_description(gunicorn_args: list[str]) -> str:
+    """Return the worker class and threads of the run, from the arguments or gunicorn.conf.py's defaults."""
+    config = (BASE_DIR / "gunicorn.conf.py").read_text()
+    options = dict(zip(gunicorn_args[::2], gunicorn_args[1::2], strict=True))
+    worker_class = options.get("--worker-class") or re.search(r'^worker_class = "(\w+)"', config, re.M)[1]
+    threads = options.get("--threads") or os.environ.get("GUNICORN_THREADS")
+    threads = threads or re.search(r'"GUNICORN_THREADS", "(\d+)"', config)[1]
+    return worker_class if worker_class == "sync" else f"{worker_class} x {threads} threads"
 
 
 def stop_server(server: subprocess.Popen | None) -> None:
@@ -199,6 +210,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="run only scenarios whose name contains one of these")
+    parser.add_argument(
+        "--worker-class", help="gunicorn worker class instead of gunicorn.conf.py's (gthread), to compare"
+    )
+    parser.add_argument("--threads", type=int, help="threads per gunicorn worker instead of gunicorn.conf.py's")
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -219,13 +234,15 @@ def main() -> None:
     for alias in ("hot", "state"):
         client(alias).flushdb()
 
+    gunicorn_args = [*(["--worker-class", args.worker_class] if args.worker_class else [])]
+    gunicorn_args += ["--threads", str(args.threads)] if args.threads else []
     port = int(os.environ.get("BENCH_PORT", "8765"))
     url = f"http://127.0.0.1:{port}"
     rows: list[dict] = []
     server: subprocess.Popen | None = None
     server_env: dict | None = None
     try:
-        server = start_server(port, args.workers, {})
+        server = start_server(port, args.workers, {}, gunicorn_args)
         server_env = {}
         scenarios = build_scenarios(url)
         if args.only:
@@ -236,7 +253,8 @@ def main() -> None:
             if scenario.server_env != server_env:
                 # Another configuration (the GCS signer, say): restart gunicorn with it.
                 stop_server(server)
-                server, server_env = start_server(port, args.workers, scenario.server_env), scenario.server_env
+                server = start_server(port, args.workers, scenario.server_env, gunicorn_args)
+                server_env = scenario.server_env
             if scenario.setup:
                 scenario.setup()
             if scenario.measure:
@@ -263,7 +281,8 @@ def main() -> None:
     print()
     print(
         f"machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"gunicorn {args.workers} sync workers, wrk {args.connections} connections, {args.duration:g} s each"
+        f"gunicorn {args.workers} {gunicorn_description(gunicorn_args)} workers, "
+        f"wrk {args.connections} connections, {args.duration:g} s each"
     )
     print()
     print_table(rows, baseline)

@@ -23,6 +23,9 @@ class Scenario:
     server_env: dict[str, str] = field(default_factory=dict)
     # The name of the scenario measuring this one's floor (benchmarks/floors.py), if any.
     floor: str = ""
+    # For `benchmarks.profile`, when the wrk Lua varies the request: one fixed request standing
+    # for them ({"path", "body", "headers"}, each optional).
+    profile: dict = field(default_factory=dict)
 
 
 def floor_ratio_at_least(minimum: float, *, p99_times_baseline: float | None = None) -> Callable[[dict], bool]:

@@ -69,6 +69,7 @@ end
 """
     floor_progress_lua = 'PREFIX = "/bench/floor/"\n' + progress_lua
     progress_lua = 'PREFIX = "/api/v1/content/"\n' + progress_lua
+    progress_sample = json.dumps({"view_id": str(views[0].pk), "position_seconds": 30})
     floor_url = f"/bench/floor/{keys[0]}/url"
     # A miss opens a pending request and its generation job: every request a new triple,
     # spread over a school's students (each within the per-user throttle and the pending cap).
@@ -119,7 +120,15 @@ end
             target="p95<=100ms",
             check=lambda row: row["p95_ms"] <= 100,
         ),
-        Scenario("floor: progress", "/bench/floor/x/progress", "POST", headers=auth, body="{}", lua=floor_progress_lua),
+        Scenario(
+            "floor: progress",
+            "/bench/floor/x/progress",
+            "POST",
+            headers=auth,
+            body="{}",
+            lua=floor_progress_lua,
+            profile={"path": f"/bench/floor/{views[0].cache_key}/progress", "body": progress_sample},
+        ),
         Scenario(
             "progress event",
             "/api/v1/content/x/progress",
@@ -127,6 +136,7 @@ end
             headers=auth,
             body="{}",
             lua=progress_lua,
+            profile={"path": f"/api/v1/content/{views[0].cache_key}/progress", "body": progress_sample},
             floor="floor: progress",
             target=">=0.8x floor",
             check=floor_ratio_at_least(0.8),

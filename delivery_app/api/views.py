@@ -1,10 +1,9 @@
 """Public delivery endpoints: requests, signed URLs (single and batch), tracking, analytics."""
 
 import uuid
-from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,15 +15,10 @@ from vividly.api.base import PublicAPIView
 from vividly.api.pagination import Pagination
 from vividly.api.permissions import IsStudent
 from vividly.api.schema import STUDENTS_AND_TEACHERS, error_responses
+from vividly.api.serialization import represented, validated
 from vividly.api.throttling import UserThrottle
 
 TAGS = [STUDENTS_AND_TEACHERS]
-
-
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class RequestsView(PublicAPIView):
@@ -70,7 +64,7 @@ class RequestsView(PublicAPIView):
         fields = validated(s.RequestCreateSerializer, request.data)
         content_request, created = services.content_request_create(user=request.user, **fields)
         return Response(
-            s.ContentRequestSerializer(content_request).data,
+            represented(s.ContentRequestSerializer, content_request),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -86,7 +80,7 @@ class RequestView(PublicAPIView):
     )
     def delete(self, request: Request, request_id: uuid.UUID) -> Response:
         content_request = services.content_request_cancel(user=request.user, request_id=request_id)
-        return Response(s.ContentRequestSerializer(content_request).data)
+        return Response(represented(s.ContentRequestSerializer, content_request))
 
 
 class UrlView(PublicAPIView):
@@ -142,7 +136,7 @@ class ViewStartView(PublicAPIView):
             user_agent=request.headers.get("User-Agent", ""),
         )
         return Response(
-            s.ViewStartedSerializer({"view_id": view.pk, "started_at": view.started_at}).data,
+            represented(s.ViewStartedSerializer, {"view_id": view.pk, "started_at": view.started_at}),
             status=status.HTTP_201_CREATED,
         )
 
@@ -160,7 +154,7 @@ class ProgressView(PublicAPIView):
     def post(self, request: Request, cache_key: str) -> Response:
         fields = validated(s.ProgressSerializer, request.data)
         view = services.view_progress(user=request.user, cache_key=cache_key, **fields)
-        return Response(s.ViewStateSerializer(view).data)
+        return Response(represented(s.ViewStateSerializer, view))
 
 
 class CompleteView(PublicAPIView):
@@ -175,7 +169,7 @@ class CompleteView(PublicAPIView):
     def post(self, request: Request, cache_key: str) -> Response:
         fields = validated(s.CompleteSerializer, request.data)
         view = services.view_complete(user=request.user, cache_key=cache_key, **fields)
-        return Response(s.ViewStateSerializer(view).data)
+        return Response(represented(s.ViewStateSerializer, view))
 
 
 class AnalyticsView(PublicAPIView):
@@ -196,4 +190,4 @@ class AnalyticsView(PublicAPIView):
         numbers = analytics.video_analytics(user=request.user, cache_key=cache_key, only=only)
         viewers = analytics.video_viewer_ids(user=request.user, cache_key=cache_key, only=only)
         students_read(actor=request.user, student_ids=viewers, action="analytics")
-        return Response(s.AnalyticsSerializer(numbers).data)
+        return Response(represented(s.AnalyticsSerializer, numbers))
