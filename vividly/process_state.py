@@ -116,7 +116,21 @@ def revocations_check(*, force: bool = False) -> None:
 
 
 def revocation_announce() -> None:
-    """Tell every process to drop its memos (a token, user, request or enrolment changed)."""
+    """Tell every process to drop its memos (a token, user, request or enrolment changed).
+
+    Announced at once (this transaction's own reads must not use a memo it just made stale),
+    and, inside a transaction, once more after its commit: until then, other processes still
+    read the old rows and may memoise them again after the first announcement; the second
+    one drops those memos too. A rolled-back change only costs one more announcement.
+    """
+    _announce()
+    from django.db import connection, transaction
+
+    if connection.in_atomic_block:
+        transaction.on_commit(_announce)
+
+
+def _announce() -> None:
     memos_clear()
     from vividly.redis_guard import RedisUnavailable, client, guarded
 
