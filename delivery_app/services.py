@@ -20,6 +20,7 @@ from delivery_app.devices import device_from_user_agent, user_agent_text
 from delivery_app.generation import generation_demand_join, generation_demand_leave
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
 from delivery_app.selectors import NOT_VISIBLE, content_access, pending_request_count
+from delivery_app.view_rows import view_progress_write, view_state_read
 from vividly.accounts.models import User
 from vividly.errors import Conflict, DomainError, InvalidInput, NotFound, RateLimited
 
@@ -240,15 +241,6 @@ class ViewState:
     completed_at: datetime | None
 
 
-STATE_FIELDS = (
-    "duration_seconds",
-    "position_seconds",
-    "furthest_position_seconds",
-    "watched_seconds",
-    "last_event_at",
-    "completed",
-    "completed_at",
-)
 # Concurrent events for one view: each update is conditional on the state it read.
 MAX_ATTEMPTS = 5
 
@@ -257,11 +249,11 @@ def view_row(*, user: User, cache_key: str, view_id: uuid.UUID) -> dict[str, Any
     if not is_cache_key(cache_key):
         # Not worth a query, and PostgreSQL would refuse some (a NUL in the path, say).
         raise NotFound("No such view session.")
-    try:
-        # values() and get(): no model instance and no ORDER BY on the most frequent write.
-        return ViewSession.objects.values(*STATE_FIELDS).get(pk=view_id, user=user, cache_key=cache_key)
-    except ViewSession.DoesNotExist as exc:
-        raise NotFound("No such view session.") from exc
+    # Hand-written SQL (view_rows.py): the ORM cost more than the rest of a progress event.
+    row = view_state_read(view_id=view_id, user_id=user.pk, cache_key=cache_key)
+    if row is None:
+        raise NotFound("No such view session.")
+    return row
 
 
 def view_progress(
@@ -275,11 +267,13 @@ def view_progress(
         position = position_checked(position_seconds, row["duration_seconds"])
         elapsed = max(0.0, (event_at - row["last_event_at"]).total_seconds())
         watched = row["watched_seconds"] + min(max(0.0, position - row["position_seconds"]), elapsed)
-        updated = ViewSession.objects.filter(pk=view_id, last_event_at=row["last_event_at"]).update(
-            watched_seconds=watched,
-            position_seconds=position,
-            furthest_position_seconds=max(row["furthest_position_seconds"], position),
-            last_event_at=event_at,
+        updated = view_progress_write(
+            view_id=view_id,
+            read_at=row["last_event_at"],
+            watched=watched,
+            position=position,
+            furthest=max(row["furthest_position_seconds"], position),
+            event_at=event_at,
         )
         if updated:
             return ViewState(view_id, position, watched, row["completed"], row["completed_at"])
