@@ -22,6 +22,7 @@ from vividly.errors import Conflict, InvalidInput
 from vividly.process_state import Memo, revocation_announce
 
 SERVICE_TOKEN_PREFIX = "vsk_"
+HEX_DIGITS = frozenset("0123456789abcdef")
 # Validated tokens are remembered per process so a hot path makes no database query
 # (the ORM alone costs more than the rest of a cache check). Every revocation calls
 # revocation_announce(), which empties these memos in every process within a second; an
@@ -151,7 +152,7 @@ def user_tokens_revoke(*, user: User) -> int:
 
 def user_token_authenticate(*, key: str) -> ValidatedUserToken | None:
     """Return the active user and token for a user token key, or None (unknown, expired, inactive)."""
-    if len(key) != knox_settings.AUTH_TOKEN_CHARACTER_LENGTH or not all(c in "0123456789abcdef" for c in key):
+    if len(key) != knox_settings.AUTH_TOKEN_CHARACTER_LENGTH or not HEX_DIGITS.issuperset(key):
         # Not a key knox makes (hex digits); also keeps NULs and megabytes out of the query.
         return None
     digest = hash_token(key)
