@@ -91,7 +91,7 @@ request = function()
   return wrk.format("POST", "/api/v1/content/requests", nil, body)
 end
 """
-    class_path, class_lua = class_progress(keys[0])
+    class_path, class_lua, class_reader = class_progress(keys[0])
     return [
         Scenario(
             "content request, miss (opens a generation job)",
@@ -160,6 +160,7 @@ end
             f"class progress, {CLASS_SIZE} students",
             class_path,
             lua=class_lua,
+            profile={"headers": {"Authorization": f"Token {class_reader}"}},
             target="p95<=50ms",
             check=lambda row: row["p95_ms"] <= 50,
         ),
@@ -176,9 +177,9 @@ end
     ]
 
 
-def class_progress(cache_key: str) -> tuple[str, str]:
+def class_progress(cache_key: str) -> tuple[str, str, str]:
     """Seed a class of CLASS_SIZE who asked for `cache_key`, most with views; return its progress
-    path and the Lua that spreads the reads over its teacher and staff."""
+    path, the Lua that spreads the reads over its teacher and staff, and the teacher's token."""
 
     from delivery_app.models import ContentRequest, RequestStatus, ViewSession
     from vividly.accounts.tests.factories import (
@@ -202,7 +203,8 @@ def class_progress(cache_key: str) -> tuple[str, str]:
         if n % 5
     )
     readers = [teacher, *(StaffFactory(username=f"bench-reader-{n}") for n in range(PROGRESS_READERS - 1))]
-    tokens = ",".join(f'"{user_token(reader)}"' for reader in readers)
+    reader_tokens = [user_token(reader) for reader in readers]
+    tokens = ",".join(f'"{token}"' for token in reader_tokens)
     lua = f"""
 local tokens = {{{tokens}}}
 local counter = 0
@@ -212,7 +214,7 @@ request = function()
   return wrk.format("GET")
 end
 """
-    return f"/api/v1/classrooms/{classroom.pk}/progress?cache_key={cache_key}", lua
+    return f"/api/v1/classrooms/{classroom.pk}/progress?cache_key={cache_key}", lua, reader_tokens[0]
 
 
 def bench_view(user, cache_key: str, **progress):

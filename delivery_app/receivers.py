@@ -44,11 +44,12 @@ def content_went_away(*, cache_keys: list[str], **kwargs: Any) -> None:
 @receiver(post_delete, sender=ContentRequest, dispatch_uid="delivery_app.request_deleted")
 @receiver(post_delete, sender=Enrollment, dispatch_uid="delivery_app.enrollment_deleted")
 @receiver(post_save, sender=Classroom, dispatch_uid="delivery_app.classroom_saved")
+@receiver(post_delete, sender=Classroom, dispatch_uid="delivery_app.classroom_deleted")
 def access_withdrawn(**kwargs: Any) -> None:
     """Forget remembered access here at once and in every other process within a second.
 
     Only grants are remembered, so only what can take access away matters: a deleted
-    request or enrolment (a deleted classroom deletes its enrolments) or a classroom
-    handed to another teacher.
+    request or enrolment, a classroom handed to another teacher, or a deleted classroom
+    (remembered as visible to its teacher even when it had no enrolments).
     """
     revocation_announce()

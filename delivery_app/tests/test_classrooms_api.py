@@ -264,3 +264,20 @@ def test_options_describes_the_endpoint_in_json_even_when_csv_is_asked_for(as_us
     )
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     assert "text/csv" in response.json()["renders"]
+
+
+def test_a_classroom_handed_over_or_deleted_is_refused_at_once_though_its_teacher_just_read_it(as_user, school):
+    """Granted classrooms are remembered per process; taking one away must end the grant now."""
+    content = stored_content()
+    teacher, other = school["teacher_a"], school["teacher_b"]
+    handed = ClassroomFactory(teacher=teacher, name="Handed over", students=[StudentFactory()])
+    empty = ClassroomFactory(teacher=teacher, name="No students yet")
+    api = as_user(teacher)
+    for classroom in (handed, empty):
+        assert api.get(progress_path(classroom, content["cache_key"])).status_code == 200
+    handed.teacher = other
+    handed.save()
+    assert_error(api.get(progress_path(handed, content["cache_key"])), 404, "not_found")
+    assert as_user(other).get(progress_path(handed, content["cache_key"])).status_code == 200
+    empty.delete()
+    assert_error(api.get(progress_path(empty, content["cache_key"])), 404, "not_found")
