@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scenarios_postoffice import DEFAULTS, TUNED, measure_postoffice, verdict
+from benchmarks.scenarios_postoffice import DEFAULTS, RESULTS, TUNED, ahead_of, measure_postoffice, verdict
 from devstack.sendgrid import Reply, SendGridStandIn
 from devstack.workers import drain
 from notifications_app.tests.support import send
@@ -126,3 +126,13 @@ def test_the_verdict_counts_a_repeat_a_loss_and_a_stranger():
     # The stand-in got both, but post_office recorded one as failed (a reply it never saw).
     failed = {"sent": 1, "failed": 1}
     assert verdict(addresses=addresses, accepted=Counter(addresses), statuses=failed)["all_sent"] is False
+
+
+def test_ahead_of_the_peer_needs_the_peer_measured_in_this_run_and_beaten(monkeypatch):
+    monkeypatch.delitem(RESULTS, DEFAULTS, raising=False)
+    ours = {"all_sent": True, "emails_per_second": 600.0}
+    assert ahead_of(DEFAULTS)(ours) is False  # not measured in this run: nothing to be ahead of
+    monkeypatch.setitem(RESULTS, DEFAULTS, {"emails_per_second": 559.0})
+    assert ahead_of(DEFAULTS)(ours) is True
+    assert ahead_of(DEFAULTS)({**ours, "emails_per_second": 559.0}) is False
+    assert ahead_of(DEFAULTS)({**ours, "all_sent": False}) is False
