@@ -248,6 +248,7 @@ def main() -> None:
         if args.only:
             chosen = {s.name for s in scenarios if s.name == "baseline" or any(o in s.name for o in args.only)}
             chosen |= {s.floor for s in scenarios if s.name in chosen and s.floor}
+            chosen |= {name for s in scenarios if s.name in chosen for name in s.needs}
             scenarios = [s for s in scenarios if s.name in chosen]
         for scenario in scenarios:
             if scenario.server_env != server_env:

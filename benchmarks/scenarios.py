@@ -23,6 +23,8 @@ class Scenario:
     server_env: dict[str, str] = field(default_factory=dict)
     # The name of the scenario measuring this one's floor (benchmarks/floors.py), if any.
     floor: str = ""
+    # Scenarios this one's check compares with (measured before it), run with it under --only.
+    needs: tuple[str, ...] = ()
     # For `benchmarks.profile`, when the wrk Lua varies the request: one fixed request standing
     # for them ({"path", "body", "headers"}, each optional).
     profile: dict = field(default_factory=dict)
@@ -66,12 +68,15 @@ def build_scenarios(url: str) -> list[Scenario]:
     from benchmarks.scenarios_delivery import delivery_scenarios
     from benchmarks.scenarios_generation import generation_scenarios
     from benchmarks.scenarios_notifications import notification_scenarios
+    from benchmarks.scenarios_postoffice import postoffice_scenarios
     from vividly.accounts.services import service_token_create
 
     _, service_key = service_token_create(name="bench")
     return [
         *foundation_scenarios(url),
         *cache_scenarios(url, service_key),
+        # The peer first: our worker's rows are checked against what it sent in this run.
+        *postoffice_scenarios(url),
         *notification_scenarios(url),
         *delivery_scenarios(url),
         *generation_scenarios(url),
