@@ -153,13 +153,21 @@ class RecentReads:
 
     def first_time(self, key: tuple) -> bool:
         """Return whether `key` was not noted within the window, and note it now."""
+        return self.first_times([key])[0]
+
+    def first_times(self, keys: list[tuple]) -> list[bool]:
+        """Return, for each key, whether it was not noted within the window; note them now
+        (one lock for a class's worth of keys)."""
         if self.window <= 0:
-            return True
+            return [True] * len(keys)
+        answers = []
         with self.lock:
-            if key in self.seen:
-                return False
-            self.seen[key] = True
-            return True
+            for key in keys:
+                fresh = key not in self.seen
+                if fresh:
+                    self.seen[key] = True
+                answers.append(fresh)
+        return answers
 
 
 @process_wide("ACCESS_LOG_REPEAT_SECONDS")
@@ -177,9 +185,11 @@ def access_log_record_reads(*, actor: Any, subjects: Iterable[Subject], action: 
     """
     name, kind = actor_identity(actor)
     name, action = name[:200], action[:64]
-    now, memory, added = timezone.now(), recent_reads(), 0
-    for subject in subjects:
-        if memory.first_time((name, kind, action, subject.pk)):
+    subjects = list(subjects)
+    fresh = recent_reads().first_times([(name, kind, action, subject.pk) for subject in subjects])
+    now, added = timezone.now(), 0
+    for subject, first in zip(subjects, fresh, strict=True):
+        if first:
             buffer.add(Pending(now, name, kind, subject.pk, subject.username, action, subject.pk))
             added += 1
     return added
