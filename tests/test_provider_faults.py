@@ -12,10 +12,10 @@ from rq import Worker
 from devstack.sendgrid import Reply
 from devstack.sendgrid_webhook import SECRET, echoed_event, post
 from devstack.workers import QUEUES, drain, run_one_job, scheduled_due_within, wait_until
+from notifications_app.claims import CLAIM_SLACK
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
-from notifications_app.sending import CLAIM_SLACK
 from notifications_app.services import notification_send
 from tests.measurements import report
 from vividly.redis_guard import client
