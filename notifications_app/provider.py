@@ -38,20 +38,20 @@ def unsubscribe_link(notification: Notification) -> str | None:
     return unsubscribe_url(address=notification.to, category=notification.category)
 
 
+def unsubscribe_headers(link: str) -> dict[str, str]:
+    """Return the headers of a one-click unsubscribe (RFC 8058: mail clients show a button that POSTs to it)."""
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def build_message(
     notification: Notification, rendered: RenderedEmail, *, unsubscribe_url: str | None = None
 ) -> EmailMultiAlternatives:
     """Return the email, text with an HTML alternative, tagged with our notification id.
 
-    Each notification is its own provider call with one recipient, so its own headers are
-    that recipient's: a batch never shares one unsubscribe link (no need for anymail's
-    `merge_headers`).
+    One recipient, so its headers are that recipient's own (a grouped call gives each
+    member its own through anymail's `merge_headers`: `grouping.py`).
     """
-    headers = {}
-    if unsubscribe_url:
-        # RFC 8058: mail clients show an unsubscribe button that POSTs to the link at once.
-        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    headers = unsubscribe_headers(unsubscribe_url) if unsubscribe_url else {}
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,

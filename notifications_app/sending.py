@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from notifications_app.claims import notifications_claim
 from notifications_app.delivery_rules import Decision, delivery_decisions
+from notifications_app.grouping import Group, group_send, groups_of
 from notifications_app.models import DeliveryAttempt, Hold, Notification, Outcome, Status
 from notifications_app.privacy import REDACTED_STATUSES, context_redacted
 from notifications_app.provider import SendFailure, classify, provider_send, unsubscribe_link
@@ -82,18 +83,29 @@ def claimed_deliver(rows: list[Notification], *, now: datetime) -> dict[Any, str
         reschedule(row, retry_after + random.uniform(0, 1))
         results[row.pk] = "rate_limited"
 
+    groups, alone = groups_of(sendable[:granted])
+    calls: list[Group | Notification] = [*groups, *alone]
     run = SendRun(started=time.monotonic())
-    for index, row in enumerate(sendable[:granted]):
+    for index, call in enumerate(calls):
         if run.out_of_time():
             # A slow provider (timeouts) is using up this job's time limit: the rest go back
             # on the queue for the next job, as if this one had never claimed them.
             run.settle()
-            release(sendable[index:granted])
-            results.update({rest.pk: "released" for rest in sendable[index:granted]})
+            rest = [row for later in calls[index:] for row in rows_of(later)]
+            release(rest)
+            results.update({row.pk: "released" for row in rest})
             break
-        results[row.pk] = run.send(row)
+        if isinstance(call, Group):
+            run.settle()
+            results.update(run.send_group(call))
+        else:
+            results[call.pk] = run.send(call)
     run.settle()
     return results
+
+
+def rows_of(call: "Group | Notification") -> list[Notification]:
+    return call.notifications if isinstance(call, Group) else [call]
 
 
 class SendRun:
@@ -153,6 +165,39 @@ class SendRun:
         self.sent.append((notification, message_id))
         return "sent"
 
+    def send_group(self, group: Group) -> dict[Any, str]:
+        """Send a group as one provider call; return what happened to each member.
+
+        All its attempts are committed `started` before the call: a worker that dies during
+        it leaves every member to the sweep, which sends each again (the one repeat the
+        contract allows, here for a whole call). SendGrid refuses a whole call for one bad
+        personalization (a 400 names no recipient), so a permanent failure is not blamed on
+        everyone: each member is then sent alone, and only its own failure counts.
+        """
+        attempts = attempts_start(group.notifications)
+        started = time.monotonic()
+        try:
+            message_ids, http_status = group_send(group)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded, then classified
+            failure = classify(exc)
+            logger.warning("a grouped call of %d emails failed: %s", len(group.members), failure.error)
+            if failure.transient:
+                return {
+                    row.pk: record_failure(row, attempts[row.pk], failure, elapsed_ms(started))
+                    for row in group.notifications
+                }
+            attempts_finish(attempts.values(), Outcome.PERMANENT_ERROR, failure, elapsed_ms(started))
+            return {row.pk: self.send(row) for row in group.notifications}
+        outcome = {"finished_at": timezone.now(), "duration_ms": elapsed_ms(started), "http_status": http_status}
+        with transaction.atomic():
+            for attempt in attempts.values():
+                attempt.outcome, attempt.provider_message_id = Outcome.SENT, message_ids[attempt.notification_id]
+                for name, value in outcome.items():
+                    setattr(attempt, name, value)
+            DeliveryAttempt.objects.bulk_update(attempts.values(), ["outcome", "provider_message_id", *outcome])
+            records_sent([(row, message_ids[row.pk]) for row in group.notifications])
+        return dict.fromkeys(message_ids, "sent")
+
     def settle(self) -> None:
         """Commit the last sent outcome and the status of every row sent so far."""
         if self.unrecorded is None and not self.sent:
@@ -184,6 +229,27 @@ def attempt_start(notification: Notification, *, previous: tuple[int, dict[str, 
         Notification.objects.filter(pk=notification.pk).update(attempts=F("attempts") + 1)
         notification.attempts += 1
         return DeliveryAttempt.objects.create(notification=notification, number=notification.attempts)
+
+
+def attempts_start(notifications: list[Notification]) -> dict[Any, DeliveryAttempt]:
+    """Record and commit a `started` attempt for each of `notifications` (a grouped call), by notification id."""
+    ids = [notification.pk for notification in notifications]
+    with transaction.atomic():
+        Notification.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1)
+        for notification in notifications:
+            notification.attempts += 1
+        created = DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(notification=notification, number=notification.attempts) for notification in notifications
+        )
+    return {attempt.notification_id: attempt for attempt in created}
+
+
+def attempts_finish(attempts: Any, outcome: str, failure: SendFailure, duration_ms: int) -> None:
+    """Record one failed grouped call on each of its attempts."""
+    now = timezone.now()
+    DeliveryAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).update(
+        outcome=outcome, finished_at=now, duration_ms=duration_ms, http_status=failure.http_status, error=failure.error
+    )
 
 
 def records_sent(sent: list[tuple[Notification, str]]) -> None:
