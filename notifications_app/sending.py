@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -188,13 +188,18 @@ class SendRun:
                 }
             attempts_finish(attempts.values(), Outcome.PERMANENT_ERROR, failure, elapsed_ms(started))
             return {row.pk: self.send(row) for row in group.notifications}
-        outcome = {"finished_at": timezone.now(), "duration_ms": elapsed_ms(started), "http_status": http_status}
         with transaction.atomic():
-            for attempt in attempts.values():
-                attempt.outcome, attempt.provider_message_id = Outcome.SENT, message_ids[attempt.notification_id]
-                for name, value in outcome.items():
-                    setattr(attempt, name, value)
-            DeliveryAttempt.objects.bulk_update(attempts.values(), ["outcome", "provider_message_id", *outcome])
+            DeliveryAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts.values()]).update(
+                outcome=Outcome.SENT,
+                finished_at=timezone.now(),
+                duration_ms=elapsed_ms(started),
+                http_status=http_status,
+            )
+            message_ids_set(
+                DeliveryAttempt,
+                [(message_ids[attempt.notification_id], attempt.pk) for attempt in attempts.values()],
+                only_empty=False,
+            )
             records_sent([(row, message_ids[row.pk]) for row in group.notifications])
         return dict.fromkeys(message_ids, "sent")
 
@@ -263,8 +268,21 @@ def records_sent(sent: list[tuple[Notification, str]]) -> None:
     # A provider event got here first (delivered, say): its status stays, the gaps are filled.
     rows.filter(sent_at__isnull=True).update(sent_at=now)
     # Only where no provider event set it first (anymail's id, which the events carry too).
-    ids_to_fill = [Notification(pk=row.pk, provider_message_id=message_id) for row, message_id in sent]
-    rows.filter(provider_message_id="").bulk_update(ids_to_fill, ["provider_message_id"])
+    message_ids_set(Notification, [(message_id, row.pk) for row, message_id in sent], only_empty=True)
+
+
+def message_ids_set(model: type[Notification] | type[DeliveryAttempt], pairs: list, *, only_empty: bool) -> None:
+    """Set `provider_message_id` of each (message id, pk) in one statement run with many parameters.
+
+    Django's `bulk_update` builds a CASE of every row: 4 of the 8 s a 1,000-email batch took here.
+    """
+    table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk
+    condition = " AND provider_message_id = ''" if only_empty else ""
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET provider_message_id = %s WHERE {pk.column} = %s{condition}",  # noqa: S608 - our own table
+            [(message_id, pk.get_db_prep_value(key, connection)) for message_id, key in pairs],
+        )
 
 
 def record_sent(
