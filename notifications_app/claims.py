@@ -71,7 +71,10 @@ def notifications_claim(*, notification_id: str, now: datetime) -> list[Notifica
             )
         claimed = Notification.objects.filter(pk__in=ids, status=Status.QUEUED)
         claimed.update(status=Status.SENDING, status_changed_at=now)
-        rows = {row.pk: row for row in Notification.objects.filter(pk__in=ids)}
+        # Only what this UPDATE moved: the change time written above marks this claim's rows.
+        rows = {
+            row.pk: row for row in Notification.objects.filter(pk__in=ids, status=Status.SENDING, status_changed_at=now)
+        }
     claimed = [rows[pk] for pk in ids if pk in rows]
     jobs_drop(claimed[1:])
     return claimed

@@ -127,3 +127,13 @@ def test_a_grouped_call_failing_transiently_is_retried_as_a_group(sendgrid, fast
         assert row.status == Status.SENT and row.attempts == 2
         outcomes = list(DeliveryAttempt.objects.filter(notification=row).values_list("outcome", flat=True))
         assert outcomes == [Outcome.TRANSIENT_ERROR, Outcome.SENT]
+
+
+def test_the_global_rate_limit_counts_each_recipient_of_a_grouped_call(sendgrid, settings):
+    settings.EMAIL_RATE_LIMIT_PER_MINUTE = 2
+    rows = batch([{**SAMPLE, "student_name": name} for name in ["Maya", "Sam", "Lee", "Ana", "Bo"]])
+    drain(wait_for_scheduled=0)
+
+    assert [len(p["personalizations"]) for p in sendgrid.payloads] == [2]  # two slots: two recipients
+    statuses = sorted(Notification.objects.filter(pk__in=[r.pk for r in rows]).values_list("status", "attempts"))
+    assert statuses == [(Status.QUEUED, 0)] * 3 + [(Status.SENT, 1)] * 2  # the others wait, with no attempt
