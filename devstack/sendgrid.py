@@ -9,6 +9,7 @@ held back longer than the client waits). Used by the tests and by `make bench`.
         sendgrid.script(Reply.server_error(), Reply.accepted())
         ...
         payload = sendgrid.payloads[0]
+        [email] = sendgrid.emails()  # each recipient's email, personalization applied
 """
 
 import json
@@ -65,6 +66,11 @@ class Received:
     status: int | None = None
 
 
+# SendGrid's limits on one mail/send call.
+MAX_PERSONALIZATIONS = 1000
+MAX_SUBSTITUTION_BYTES = 10_000
+
+
 def payload_errors(payload: Any) -> list[dict[str, Any]]:
     """Return SendGrid-style errors for a payload missing what mail/send requires."""
     if not isinstance(payload, dict):
@@ -87,7 +93,55 @@ def payload_errors(payload: Any) -> list[dict[str, Any]]:
     for name, value in (payload.get("custom_args") or {}).items():
         if not isinstance(value, str):
             errors.append({"field": f"custom_args.{name}", "message": "Bad Request"})
+    if len(personalizations or []) > MAX_PERSONALIZATIONS:
+        errors.append({"field": "personalizations", "message": "The personalizations field is limited to 1000."})
+    for personalization in personalizations or []:
+        substitutions = personalization.get("substitutions") or {}
+        if not all(isinstance(value, str) for value in substitutions.values()):
+            errors.append({"field": "personalizations.substitutions", "message": "Substitutions must be strings."})
+        elif sum(len(k.encode()) + len(v.encode()) for k, v in substitutions.items()) > MAX_SUBSTITUTION_BYTES:
+            errors.append(
+                {"field": "personalizations.substitutions", "message": "Substitutions are limited to 10000 bytes."}
+            )
     return errors
+
+
+def substituted(text: str, substitutions: dict[str, str]) -> str:
+    for token, value in substitutions.items():
+        text = text.replace(token, value)
+    return text
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One recipient's email as SendGrid would deliver it: its personalization applied to the message."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+    custom_args: dict[str, str]
+
+
+def delivered(payload: dict[str, Any]) -> list[Delivered]:
+    """Return the email each personalization of `payload` receives (substitutions in subject and content)."""
+    content = {part["type"]: part["value"] for part in payload.get("content") or []}
+    emails = []
+    for personalization in payload.get("personalizations") or []:
+        substitutions = personalization.get("substitutions") or {}
+        for recipient in personalization.get("to") or []:
+            emails.append(
+                Delivered(
+                    to=recipient["email"],
+                    subject=substituted(personalization.get("subject") or payload.get("subject", ""), substitutions),
+                    text=substituted(content.get("text/plain", ""), substitutions),
+                    html=substituted(content.get("text/html", ""), substitutions),
+                    headers={**(payload.get("headers") or {}), **(personalization.get("headers") or {})},
+                    custom_args={**(payload.get("custom_args") or {}), **(personalization.get("custom_args") or {})},
+                )
+            )
+    return emails
 
 
 class StandInServer(ThreadingHTTPServer):
@@ -131,9 +185,14 @@ class SendGridStandIn:
             return [request.payload for request in self.received if request.path == "/v3/mail/send"]
 
     def custom_args(self, name: str) -> list[Any]:
-        """Return the custom argument `name` of every mail/send payload, in arrival order
-        (our `notification_id`: count it to find an email sent twice)."""
-        return [(payload.get("custom_args") or {}).get(name) for payload in self.payloads if isinstance(payload, dict)]
+        """Return the custom argument `name` of every email posted, in arrival order (our
+        `notification_id`: count it to find an email sent twice); a grouped call gives one per
+        personalization, where its own arguments override the message's."""
+        return [email.custom_args.get(name) for email in self.emails()]
+
+    def emails(self) -> list[Delivered]:
+        """Return every recipient's email as delivered, in arrival order (a grouped call gives several)."""
+        return [email for payload in self.payloads if isinstance(payload, dict) for email in delivered(payload)]
 
     def script(self, *replies: Reply) -> None:
         """Answer the next requests with `replies`, in order; then 202 again."""

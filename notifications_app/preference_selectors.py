@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from notifications_app.categories import AVAILABLE_CHANNELS, Channel
 from notifications_app.models import ChannelSetting, RecipientPreference
@@ -14,6 +15,33 @@ def preference_of_address(address: str) -> RecipientPreference | None:
     rows = RecipientPreference.objects.filter(Q(address=address.lower()) | Q(user__email__iexact=address))
     # A user's row wins over an address row left from before the account (or its email change).
     return rows.order_by(F("user_id").asc(nulls_last=True)).first()
+
+
+def preferences_of_addresses(addresses: list[str]) -> dict[str, RecipientPreference]:
+    """Return `preference_of_address` for each of `addresses` that has one, keyed by the lower-cased
+    address, in one query (the same rule: a user's row wins, the lowest user id first)."""
+    lowered = {address.lower() for address in addresses}
+    rows = RecipientPreference.objects.annotate(user_email=Lower("user__email")).filter(
+        Q(address__in=lowered) | Q(user_email__in=lowered)
+    )
+    found: dict[str, list[RecipientPreference]] = {}
+    for row in rows:
+        for key in {row.address, row.user_email} & lowered:
+            found.setdefault(key, []).append(row)
+    return {
+        key: min(candidates, key=lambda row: (row.user_id is None, row.user_id or 0))
+        for key, candidates in found.items()
+    }
+
+
+def opt_out_reasons(
+    preferences: list[RecipientPreference], category: str, channel: str = Channel.EMAIL
+) -> dict[int, str]:
+    """Return `opt_out_reason` of each preference that opts out of `category`, by preference id, in one query."""
+    settings = ChannelSetting.objects.filter(
+        preference__in=[p.pk for p in preferences], category=category, channel=channel, enabled=False
+    )
+    return {setting.preference_id: setting.reason or "preference" for setting in settings}
 
 
 def opt_out_reason(preference: RecipientPreference | None, category: str, channel: str = Channel.EMAIL) -> str | None:

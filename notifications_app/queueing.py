@@ -24,6 +24,17 @@ DELIVER_JOB = "notifications_app.jobs.deliver_notification"
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
 
+def delivery_job_id(notification_id: object) -> str:
+    """Return the id of the job enqueued at once for a notification: a job that claims the row
+    removes it by this id (`claims.py`). Scheduled jobs (retries, quiet hours) keep RQ's random ids.
+
+    Enqueued again under the same id (the sweep, say), a job replaces its hash and is listed
+    twice; the second run finds nothing to claim. Results are not kept (`result_ttl=0`), so a
+    finished job leaves no hash behind for a later one of the same id to inherit an expiry from.
+    """
+    return f"deliver-{notification_id}"
+
+
 def job_timeout_seconds() -> int:
     """Return how long RQ lets a delivery job run: one provider call, bounded by anymail's
     REQUESTS_TIMEOUT, and a few queries (EMAIL_JOB_TIMEOUT_SECONDS)."""
@@ -64,6 +75,8 @@ def enqueue_deliveries(notifications: Iterable[Notification]) -> int:
                             args=(pk,),
                             timeout=job_timeout_seconds(),
                             failure_ttl=FAILURE_TTL_SECONDS,
+                            result_ttl=0,
+                            job_id=delivery_job_id(pk),
                         )
                         for pk in ids
                     ],

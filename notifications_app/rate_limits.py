@@ -59,6 +59,27 @@ def send_slot_take() -> Verdict:
     return take(RateLimitItemPerMinute(settings.EMAIL_RATE_LIMIT_PER_MINUTE), "email", "global")
 
 
+def send_slots_take(count: int) -> tuple[int, float]:
+    """Take up to `count` slots of the global sending rate; return how many were granted, and
+    the seconds until the next one frees up when not all were (one round trip when all are)."""
+    if count <= 0:
+        return 0, 0.0
+    item = RateLimitItemPerMinute(settings.EMAIL_RATE_LIMIT_PER_MINUTE)
+    rate_limiter = limiter()
+    try:
+        if guarded("state", rate_limiter.hit, item, "email", "global", cost=count):
+            return count, 0.0
+    except RedisUnavailable as exc:
+        logger.warning("rate limit %s skipped, redis unavailable: %s", item, exc)
+        return count, 0.0
+    # Not all at once: one by one until the window is full (the rest wait for it to move).
+    for granted in range(count):
+        verdict = send_slot_take()
+        if not verdict.allowed:
+            return granted, verdict.retry_after
+    return count, 0.0
+
+
 def recipient_slot_take(*, address: str, template: str) -> Verdict:
     """Take a slot of the per-recipient cap: `template` to `address`, per hour."""
     return take(

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from notifications_app.models import Hold, Notification, ProviderEvent, Status, Suppression
+from notifications_app.models import DeliveryAttempt, Hold, Notification, Outcome, ProviderEvent, Status, Suppression
 from notifications_app.privacy import suppressed_forms
 from notifications_app.queueing import sending_lease_seconds
 from vividly.errors import NotFound
@@ -32,6 +32,14 @@ def address_is_suppressed(address: str) -> bool:
     return Suppression.objects.filter(address__in=suppressed_forms(address)).exists()
 
 
+def suppressed_addresses(addresses: list[str]) -> set[str]:
+    """Return those of `addresses` that must never be sent to again, in one query (see above)."""
+    forms = {address: suppressed_forms(address) for address in addresses}
+    every_form = [form for pair in forms.values() for form in pair]
+    found = set(Suppression.objects.filter(address__in=every_form).values_list("address", flat=True))
+    return {address for address, pair in forms.items() if found.intersection(pair)}
+
+
 def address_suppression(address: str) -> Suppression | None:
     """Return the suppression that stops sends to `address` (by either form), or None."""
     return Suppression.objects.filter(address__in=suppressed_forms(address)).first()
@@ -43,8 +51,13 @@ def address_is_staff(address: str) -> bool:
 
 
 def with_event_flag(notifications: QuerySet[Notification]) -> QuerySet[Notification]:
-    """Annotate each notification with `has_events`: did the provider report anything for it?"""
-    return notifications.annotate(has_events=Exists(ProviderEvent.objects.filter(notification=OuterRef("pk"))))
+    """Annotate each notification with `has_events` (did the provider report anything for it?) and
+    `sent_message_id` (the message id of an attempt the provider accepted, if one did)."""
+    accepted = DeliveryAttempt.objects.filter(notification=OuterRef("pk"), outcome=Outcome.SENT)
+    return notifications.annotate(
+        has_events=Exists(ProviderEvent.objects.filter(notification=OuterRef("pk"))),
+        sent_message_id=Subquery(accepted.order_by("-number").values("provider_message_id")[:1]),
+    )
 
 
 def stuck_notifications(*, older_than: float, now: datetime) -> QuerySet[Notification]:

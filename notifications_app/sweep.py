@@ -27,6 +27,7 @@ def requeue_rows(rows: list[Notification], *, now: datetime) -> list[Notificatio
     A `sending` row may have a `started` attempt: its worker stopped during the provider
     call and nobody knows whether the email left. It is sent again (the one repeat the
     contract allows) unless a provider event already proved that the provider accepted it.
+    A `sending` row with a `sent` attempt was accepted: it is marked sent, never sent again.
     """
     requeued: list[Notification] = []
     with transaction.atomic():
@@ -40,6 +41,20 @@ def requeue_rows(rows: list[Notification], *, now: datetime) -> list[Notificatio
             claimed = Notification.objects.filter(
                 pk=row.pk, status=Status.SENDING, status_changed_at=row.status_changed_at
             )
+            if row.sent_message_id is not None:
+                # Its worker recorded the provider's answer but died before the row's own status
+                # (a run's statuses are written at its end, `sending.SendRun`): it was sent.
+                moved = claimed.update(
+                    status=Status.SENT,
+                    status_changed_at=now,
+                    sent_at=row.sent_at or now,
+                    provider_message_id=row.provider_message_id or row.sent_message_id,
+                    last_error="",
+                    next_attempt_at=None,
+                )
+                if moved:
+                    logger.info("notification %s: sent before its worker stopped, marked sent", row.pk)
+                continue
             if row.has_events:
                 moved = claimed.update(status=Status.SENT, status_changed_at=now, sent_at=row.sent_at or now)
                 outcome, error = Outcome.SENT, "The provider reported events for it: it was accepted."

@@ -9,8 +9,10 @@ import pytest
 from rq import Worker
 
 from devstack.redis_server import RedisServer
+from devstack.sendgrid import delivered as delivered_of
 from devstack.sendgrid_webhook import SECRET, echoed_event, post
 from devstack.workers import alive, kill_tree, process_tree, wait_until
+from notifications_app.claims import claim_chunk
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
 from notifications_app.registry import TEMPLATES
 from tests.measurements import milliseconds, report
@@ -115,7 +117,7 @@ def test_queue_redis_restarted_while_the_worker_drains(service_client, sendgrid,
     sendgrid.delay = 0.02
     worker = rqworker.start(sendgrid, TEST_REDIS_URL=private_state_redis.url, **FAST_SWEEP)
     wait_until(lambda: Worker.count(connection=client("state")) == 1, what="the worker to start")
-    ids = accept_batch(service_client, first_batch)
+    ids = accept_singles(service_client, first_batch)
     wait_until(lambda: len(sendgrid.payloads) >= 30, timeout=20, what="the drain", poll=0.002)
 
     private_state_redis.stop()
@@ -160,11 +162,22 @@ def test_queue_redis_restarted_while_the_worker_drains(service_client, sendgrid,
 
 
 def accept_batch(service_client, n: int) -> list[str]:
-    """Accept `n` emails through the batch endpoint; return their ids."""
+    """Accept `n` emails through the batch endpoint (their sends are grouped calls); return their ids."""
     recipients = [{"to": f"learner{number}@example.edu", "context": TEMPLATES[TEMPLATE].sample} for number in range(n)]
     response = service_client.post(BATCH, {"template": TEMPLATE, "recipients": recipients}, format="json")
     assert response.status_code == 202, response.content
     return [item["id"] for item in response.json()["notifications"]]
+
+
+def accept_singles(service_client, n: int) -> list[str]:
+    """Accept `n` emails one request each (one provider call each); return their ids."""
+    ids = []
+    for number in range(n):
+        body = {"to": f"learner{number}@example.edu", "template": TEMPLATE, "context": TEMPLATES[TEMPLATE].sample}
+        response = service_client.post(SEND, body, format="json")
+        assert response.status_code == 202, response.content
+        ids.append(response.json()["id"])
+    return ids
 
 
 @pytest.mark.parametrize("provider_events", [False, True], ids=["no_webhook", "processed_events_arrive"])
@@ -181,7 +194,7 @@ def test_a_worker_killed_mid_drain_of_200_emails(service_client, client, sendgri
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
     sendgrid.delay = 0.02  # the provider's latency: most of a job's time is the call, as in production
 
-    ids = accept_batch(service_client, n)
+    ids = accept_singles(service_client, n)
     started = time.monotonic()
     first = rqworker.start(sendgrid, **lease_env)
     wait_until(lambda: len(sendgrid.payloads) >= kill_after, timeout=30, what="the drain", poll=0.002)
@@ -191,10 +204,15 @@ def test_a_worker_killed_mid_drain_of_200_emails(service_client, client, sendgri
     wait_until(lambda: not any(alive(pid) for pid in processes), timeout=5, what="the processes to die")
 
     received_before_kill = list(sendgrid.custom_args("notification_id"))
-    in_flight = list(Notification.objects.filter(status=Status.SENDING).values_list("pk", flat=True))
+    claimed = Notification.objects.filter(status=Status.SENDING)
+    # A job claims a chunk of rows (`claims.py`), but calls the provider for one at a time:
+    # only a row whose attempt is still `started` may be in the provider's hands.
+    in_flight = list(claimed.filter(delivery_attempts__outcome=Outcome.STARTED).values_list("pk", flat=True).distinct())
     # The window: the provider has the email, our row does not say so yet.
     in_window = [str(pk) for pk in in_flight if str(pk) in received_before_kill]
-    assert len(in_flight) <= 1  # one worker, one job at a time
+    claimed_at_kill = claimed.count()
+    assert len(in_flight) <= 1  # one worker, one provider call at a time
+    assert claimed_at_kill <= claim_chunk()
     if provider_events:
         events = [echoed_event(payload, "processed") for payload in sendgrid.payloads]
         assert post(client, events).status_code == 200
@@ -215,7 +233,8 @@ def test_a_worker_killed_mid_drain_of_200_emails(service_client, client, sendgri
         emails=n,
         provider_latency_ms=sendgrid.delay * 1000,
         sent_before_kill=len(received_before_kill),
-        rows_sending_at_kill=len(in_flight),
+        rows_sending_at_kill=claimed_at_kill,
+        rows_in_a_call_at_kill=len(in_flight),
         kill_landed_in_window=bool(in_window),
         seconds_kill_to_all_sent=round(finished_at - killed_at, 2),
         seconds_total=round(finished_at - started, 2),
@@ -244,3 +263,47 @@ def test_a_worker_killed_mid_drain_of_200_emails(service_client, client, sendgri
             assert outcomes == [Outcome.STARTED]  # the event settled it; no second call
         else:
             assert outcomes == [Outcome.ABANDONED, Outcome.SENT]
+
+
+def test_a_worker_killed_during_a_grouped_call_repeats_only_that_calls_recipients_once(
+    service_client, sendgrid, rqworker, settings
+):
+    """SIGKILL a real worker while SendGrid holds a grouped call of a batch's emails.
+
+    The call's recipients each have a `started` attempt: the sweep sends each of them again
+    (the one repeat, here for a whole call, since nobody knows whether SendGrid accepted it);
+    recipients of calls answered before the kill are never repeated, none is lost.
+    """
+    n = 300
+    lease_env = {**FAST_SWEEP, "EMAIL_STUCK_AFTER_SECONDS": "2", "EMAIL_JOB_TIMEOUT_SECONDS": "3"}
+    settings.EMAIL_JOB_TIMEOUT_SECONDS = 3
+    ids = accept_batch(service_client, n)
+    sendgrid.delay = 1.0  # each grouped call is held a second: the kill lands inside the second one
+    first = rqworker.start(sendgrid, **lease_env)
+    wait_until(lambda: len(sendgrid.payloads) >= 2, timeout=30, what="the second grouped call", poll=0.002)
+    processes = process_tree(first.pid)
+    kill_tree(first)
+    wait_until(lambda: not any(alive(pid) for pid in processes), timeout=5, what="the processes to die")
+    payloads_at_kill = sendgrid.payloads
+    in_call = {email.custom_args["notification_id"] for email in delivered_of(payloads_at_kill[-1])}
+    answered = {e.custom_args["notification_id"] for p in payloads_at_kill[:-1] for e in delivered_of(p)}
+
+    sendgrid.delay = 0.0
+    rqworker.start(sendgrid, **lease_env)
+    wait_until(lambda: unfinished() == 0, timeout=40, what="every email to be sent")
+
+    sent_ids = Counter(sendgrid.custom_args("notification_id"))
+    repeated = {pk for pk, count in sent_ids.items() if count > 1}
+    report(
+        "worker_sigkill_during_grouped_call",
+        emails=n,
+        provider_calls=len(sendgrid.payloads),
+        recipients_in_the_killed_call=len(in_call),
+        recipients_answered_before_the_kill=len(answered),
+        emails_lost=len(set(ids) - set(sent_ids)),
+        repeated=len(repeated),
+    )
+    assert set(sent_ids) == set(ids)  # nothing lost
+    assert max(sent_ids.values()) <= 2  # a repeat at most once
+    assert repeated <= in_call and not repeated & answered  # only the recipients of the interrupted call
+    assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}

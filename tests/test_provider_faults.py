@@ -12,10 +12,10 @@ from rq import Worker
 from devstack.sendgrid import Reply
 from devstack.sendgrid_webhook import SECRET, echoed_event, post
 from devstack.workers import QUEUES, drain, run_one_job, scheduled_due_within, wait_until
+from notifications_app.claims import CLAIM_SLACK
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
-from notifications_app.sending import CLAIM_SLACK
 from notifications_app.services import notification_send
 from tests.measurements import report
 from vividly.redis_guard import client
@@ -23,7 +23,7 @@ from vividly.redis_guard import client
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 TEMPLATE = "welcome_student"
-BATCH = "/internal/v1/notifications/send/batch"
+SEND = "/internal/v1/notifications/send"
 
 
 def send(to: str = "maya@example.edu") -> Notification:
@@ -142,10 +142,12 @@ def test_the_global_rate_limit_holds_over_a_burst(service_client, sendgrid, rqwo
     wait_until(lambda: Worker.count(connection=client("state")) == 2, what="both workers to start")
     sendgrid.script(Reply.rate_limited(reset_in=1), Reply.server_error(503))
 
-    recipients = [{"to": f"learner{number}@example.edu", "context": TEMPLATES[TEMPLATE].sample} for number in range(n)]
+    # Single sends, one provider call each (a batch's are grouped calls: `test_grouping.py`
+    # checks that the limit counts their recipients).
     started = time.monotonic()
-    response = service_client.post(BATCH, {"template": TEMPLATE, "recipients": recipients}, format="json")
-    assert response.status_code == 202
+    for number in range(n):
+        body = {"to": f"learner{number}@example.edu", "template": TEMPLATE, "context": TEMPLATES[TEMPLATE].sample}
+        assert service_client.post(SEND, body, format="json").status_code == 202
 
     def settled() -> bool:
         # Every email sent, or waiting for the window to move on; none in the provider's hands.
@@ -182,10 +184,13 @@ def test_the_global_rate_limit_holds_over_a_burst(service_client, sendgrid, rqwo
         seconds=round(settled_in, 2),
     )
     assert len(calls) == limit == busiest_window(calls)
-    assert sent.count() == limit - 2 and len(waiting) == n - sent.count()
+    # Each accepted call sent one row; a refused one's retry may take one of the 10 slots too
+    # (a job claims the due rows of its queue, retries included), or wait for the window.
+    assert sent.count() == sum(1 for r in sendgrid.received if r.status == 202) >= limit - 2
+    assert len(waiting) == n - sent.count()
     # A wait for the rate limiter is not an attempt; the two refused calls are.
-    assert DeliveryAttempt.objects.count() == limit
-    assert sorted(row.attempts for row in waiting) == [0] * (len(waiting) - 2) + [1, 1]
+    assert DeliveryAttempt.objects.count() == limit == sum(Notification.objects.values_list("attempts", flat=True))
+    assert all(row.attempts <= 1 for row in waiting)
     # Each waits for the moving window to free a slot: a minute after the first call, plus jitter.
     assert all(59 < wait < 62 for wait in waits)
     scheduled = sum(queue(name).scheduled_job_registry.count for name in QUEUES)
