@@ -227,17 +227,21 @@ def measured(config: PeerConfig) -> dict:
     return RESULTS[config]
 
 
+DEFAULTS_ROW = "post_office 3.12 defaults"
+TUNED_ROW = "post_office 3.12 tuned (2 processes x 10 threads, batch 1000)"
+
+
 def postoffice_scenarios(url: str) -> list[Scenario]:
     """Return the peer's two rows; `make bench` prints them beside "notifications worker throughput"."""
     return [
         Scenario(
-            "post_office 3.12 defaults",
+            DEFAULTS_ROW,
             measure=lambda: measured(DEFAULTS),
             target="all sent once (the peer: 1 process x 5 threads, batch 100)",
             check=lambda row: row["all_sent"],
         ),
         Scenario(
-            "post_office 3.12 tuned (2 processes x 10 threads, batch 1000)",
+            TUNED_ROW,
             measure=lambda: measured(TUNED),
             target="all sent once (the peer, tuned)",
             check=lambda row: row["all_sent"],
