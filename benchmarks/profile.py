@@ -13,8 +13,8 @@ tool behind the profiles in the README's Performance section; `make bench` measu
 import argparse
 import cProfile
 import io
-import os
 import pstats
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -136,7 +136,7 @@ def main() -> None:
             stats.print_stats(args.top)
             print(f"--- {scenario.name}, by {order}")
             print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
-    os.environ.pop("VIVIDLY_DATA_DIR", None)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

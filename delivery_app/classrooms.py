@@ -11,16 +11,15 @@ A student's status for a video, the first that applies:
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from delivery_app.models import ContentRequest, RequestStatus, ViewSession
 from delivery_app.selectors import visible_memo
+from delivery_app.view_rows import aware
 from vividly.accounts.models import Classroom, Enrollment, Role, User
 from vividly.errors import Forbidden, NotFound
 
@@ -160,15 +159,6 @@ def progress_sql() -> str:
     )
 
 
-def database_time(value: datetime | str | None) -> datetime | None:
-    """Return an aware datetime from what the database gives for MAX() of a datetime column
-    (PostgreSQL: a datetime; SQLite: the stored text, UTC)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = parse_datetime(value)
-    return parsed if parsed is None or timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
-
-
 def classroom_progress(*, classroom: Classroom, cache_key: str) -> list[StudentProgress]:
     """Return one row per student enrolled in `classroom` for the video `cache_key`, by
     username, in one query whatever the size of the class."""
@@ -184,7 +174,7 @@ def classroom_progress(*, classroom: Classroom, cache_key: str) -> list[StudentP
             ),
             watched_seconds=float(watched),
             furthest_position_seconds=float(furthest),
-            last_viewed_at=database_time(last_event),
+            last_viewed_at=aware(last_event),
         )
         for pk, username, request, watched, furthest, last_event, views, completions in rows
     ]

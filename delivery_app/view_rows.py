@@ -51,7 +51,8 @@ def statements(vendor: str) -> tuple[str, str]:
 
 
 def aware(value: datetime | str | None) -> datetime | None:
-    """Return an aware datetime from what the database gives (PostgreSQL: aware; SQLite: naive UTC or text)."""
+    """Return an aware datetime from what the database gives (PostgreSQL: aware; SQLite: naive UTC
+    for a column, the stored text for an aggregate such as a class's MAX(last_event_at))."""
     if isinstance(value, str):
         value = parse_datetime(value)
     if value is None or timezone.is_aware(value):
