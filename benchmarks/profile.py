@@ -1,6 +1,7 @@
 """Profile hot paths in-process: time per request beside its floor, and cProfile's top lines.
 
     python -m benchmarks.profile [--requests N] [--top N] NAME ...
+    python -m benchmarks.profile --worker N [--top N]
 
 NAME matches scenario names as `benchmarks.run --only` does. Each chosen scenario (and its
 floor) is called N times through Django's WSGI handler in this process: no gunicorn, no
@@ -8,11 +9,17 @@ sockets, no wrk, so what is left is the request's own Python (and its Redis and 
 round trips). It prints the mean time per request, the ratio floor/scenario, and the
 functions with the most time of their own, then cumulative, for the scenario. It is the
 tool behind the profiles in the README's Performance section; `make bench` measures speed.
+
+`--worker N` accepts N content_ready emails one by one (as the send API does), then profiles
+this process running the production worker class (`rqworker --burst`'s, an RQ SimpleWorker)
+until it has sent them all to the SendGrid stand-in, and prints the emails per second.
 """
 
 import argparse
+import contextlib
 import cProfile
 import io
+import os
 import pstats
 import shutil
 import tempfile
@@ -81,16 +88,62 @@ def per_request_ms(application, scenarios: list, requests: int) -> list[float]:
     return [seconds * 1000 / (max(1, requests // 100) * 100) for seconds in spent]
 
 
+def profile_printed(profiler: cProfile.Profile, title: str, top: int) -> None:
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order)
+        stats.print_stats(top)
+        print(f"--- {title}, by {order}")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
+
+
+def worker_profile(emails: int, top: int, sendgrid, dump: str | None) -> None:
+    """Profile one worker (in this process) sending `emails` single sends to the SendGrid stand-in."""
+    import django_rq
+
+    from benchmarks.scenarios_notifications import QUEUES, accept_one_by_one, sent_summary
+
+    ids = accept_one_by_one(emails, "profiled")
+    worker = django_rq.get_worker(*QUEUES)
+    profiler = cProfile.Profile()
+    started = time.monotonic()
+    profiler.enable()
+    worker.work(burst=True, with_scheduler=False)
+    profiler.disable()
+    result = sent_summary(ids, sendgrid, time.monotonic() - started)
+    print(
+        f"one worker, profiled: {result['sent']}/{emails} sent, {result['twice']} twice, "
+        f"{result['calls']} provider calls, {result['steady']:.0f}/s first to last call (cProfile on)"
+    )
+    if dump:
+        profiler.dump_stats(Path(dump) / "worker.prof")
+    profile_printed(profiler, f"one worker draining {emails} emails", top)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="+")
+    parser.add_argument("names", nargs="*")
+    parser.add_argument("--worker", type=int, metavar="N", help="profile one worker sending N emails instead")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--dump", metavar="DIR", help="also write each profile there (for pstats or snakeviz)")
     args = parser.parse_args()
 
+    if not args.names and not args.worker:
+        parser.error("name a scenario, or --worker N")
     data_dir = Path(tempfile.mkdtemp(prefix="vividly-profile-"))
     prepare_environment(data_dir)
+    with contextlib.ExitStack() as stack:
+        if args.worker:
+            from devstack.sendgrid import SendGridStandIn
+
+            sendgrid = stack.enter_context(SendGridStandIn())
+            os.environ |= {"SENDGRID_API_KEY": sendgrid.api_key, "SENDGRID_API_URL": sendgrid.api_url}
+        profiled(args, data_dir, sendgrid if args.worker else None)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def profiled(args: argparse.Namespace, data_dir: Path, sendgrid) -> None:
     import django
 
     django.setup()
@@ -104,6 +157,9 @@ def main() -> None:
     call_command("flush", "--noinput", verbosity=0)
     for alias in ("hot", "state"):
         client(alias).flushdb()
+    if args.worker:
+        worker_profile(args.worker, args.top, sendgrid, args.dump)
+        return
     application = get_wsgi_application()
     scenarios = {s.name: s for s in build_scenarios("")}
     chosen = [s for s in scenarios.values() if s.name == "baseline" or any(n in s.name for n in args.names)]
@@ -130,13 +186,7 @@ def main() -> None:
         profiler.disable()
         if args.dump:
             profiler.dump_stats(Path(args.dump) / (scenario.name.replace(" ", "_").replace(",", "") + ".prof"))
-        for order in ("tottime", "cumulative"):
-            out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order)
-            stats.print_stats(args.top)
-            print(f"--- {scenario.name}, by {order}")
-            print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
-    shutil.rmtree(data_dir, ignore_errors=True)
+        profile_printed(profiler, scenario.name, args.top)
 
 
 if __name__ == "__main__":

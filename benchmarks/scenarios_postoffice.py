@@ -194,18 +194,30 @@ def measure_postoffice(
     statuses = json.loads(run_peer(["-m", "benchmarks.scenarios_postoffice", "tally"], env).stdout)
 
     result = verdict(addresses=addresses, accepted=accepted, statuses=statuses)
-    arrivals = sorted(request.at for request in accepted_requests)
-    span = arrivals[-1] - arrivals[0] if arrivals else 0.0
-    steady = (len(arrivals) - 1) / span if span > 0 else 0.0
+    steady = steady_rate([(request.at, len(request.payload["personalizations"])) for request in accepted_requests])
     rate = result["sent"] / elapsed
     return {
-        "summary": f"{result['sent']}/{emails} sent, {result['missing']} missing, {result['twice']} twice, "
-        f"in {elapsed:.1f} s: {rate:.0f}/s ({steady:.0f}/s after start-up)",
-        "emails_per_second": rate,
+        "summary": f"{result['sent']}/{emails} sent, {result['missing']} missing, {result['twice']} twice: "
+        f"{steady:.0f}/s (first to last call; {rate:.0f}/s with start-up, {elapsed:.1f} s)",
+        # As our worker rows: between the first call and the last (both start Django first).
+        "emails_per_second": steady,
+        "with_start_up": rate,
         "seconds": elapsed,
         "connections": connections,
         **result,
     }
+
+
+def steady_rate(calls: list[tuple[float, int]]) -> float:
+    """Return emails per second between the first provider call and the last, from (arrival, recipients) pairs.
+
+    The first call's recipients are left out (they were ready before the span began), so a
+    run of single calls and a run of grouped calls are read alike; start-up (Django, the
+    first claim) is outside the span for ours and post_office alike.
+    """
+    calls = sorted(calls)
+    span = calls[-1][0] - calls[0][0] if len(calls) > 1 else 0.0
+    return sum(recipients for _, recipients in calls[1:]) / span if span > 0 else 0.0
 
 
 # The peer's last result per configuration, for a check on our worker's row measured after it.

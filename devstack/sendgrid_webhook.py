@@ -78,6 +78,16 @@ def echoed_event(payload: dict, event: str, at: int | None = None, **extra: Any)
     }
 
 
+def per_recipient(payload: dict) -> list[dict]:
+    """Return a grouped mail/send `payload` as one payload per personalization (a single send's is itself)."""
+    return [{**payload, "personalizations": [personalization]} for personalization in payload["personalizations"]]
+
+
+def echoed_events(payload: dict, event: str, at: int | None = None, **extra: Any) -> list[dict]:
+    """The events SendGrid posts about every recipient of `payload`, one per personalization."""
+    return [echoed_event(one, event, at, **extra) for one in per_recipient(payload)]
+
+
 def basic(credentials: str) -> str:
     return "Basic " + base64.b64encode(credentials.encode()).decode()
 

@@ -68,16 +68,19 @@ def substitution_bytes(substitutions: dict[str, str]) -> int:
 def groups_of(rows: list[Notification]) -> tuple[list[Group], list[Notification]]:
     """Split claimed rows into groups for one call each, and the rows sent alone (in their order).
 
-    Only rows of one batch (one template, one request) are grouped: single sends stay one
-    call each, as the contract describes them.
+    Rows of one template (and tracking setting) are grouped, whatever request they came
+    from; with `EMAIL_GROUP_SINGLE_SENDS` off, only the rows of one batch are, and a single
+    send is always its own call.
     """
     candidates: dict[tuple, list[Notification]] = defaultdict(list)
     alone: list[Notification] = []
+    singles_grouped = settings.EMAIL_GROUP_SINGLE_SENDS
     for row in rows:
-        if row.batch_id is None:
+        if row.batch_id is None and not singles_grouped:
             alone.append(row)
         else:
-            candidates[(row.batch_id, row.template, tracking_allowed(row.to))].append(row)
+            request = None if singles_grouped else row.batch_id
+            candidates[(request, row.template, tracking_allowed(row.to))].append(row)
     groups: list[Group] = []
     for (_, template, track), members in candidates.items():
         while members:
@@ -93,16 +96,22 @@ def group_of(rows: list[Notification], *, template: str, track: bool) -> tuple[G
     """Return the group of `rows` whose own render the shared one reproduces, and the rows that are not in it."""
     if len(rows) < 2:
         return None, rows
+    original = rows
     links = {row.pk: unsubscribe_link(row) for row in rows}
     contexts = {row.pk: {**row.context, UNSUBSCRIBE_KEY: links[row.pk]} for row in rows}
-    keys = set().union(*(context.keys() for context in contexts.values()))
+    left: list[Notification] = []
+    while True:
+        differing = differing_keys([contexts[row.pk] for row in rows])
+        # A missing or non-text value cannot be substituted as text: that row goes alone, and
+        # the others are compared again without it (fewer rows can only differ in fewer keys).
+        odd = [row for row in rows if not substitutable(contexts[row.pk], differing)]
+        if not odd:
+            break
+        left += odd
+        rows = [row for row in rows if row not in odd]
+        if len(rows) < 2:
+            return None, original
     first = contexts[rows[0].pk]
-    differing = sorted(
-        key for key in keys if any(c.get(key, first.get(key)) != first.get(key) for c in contexts.values())
-    )
-    if any(key not in c or not isinstance(c[key], str) for c in contexts.values() for key in differing):
-        # A missing or non-text value cannot be substituted as text: everyone alone.
-        return None, rows
     nonce = secrets.token_hex(6)
     text_tokens = {key: f"-vv{nonce}t{n}-" for n, key in enumerate(differing)}
     html_tokens = {key: f"-vv{nonce}h{n}-" for n, key in enumerate(differing)}
@@ -110,9 +119,9 @@ def group_of(rows: list[Notification], *, template: str, track: bool) -> tuple[G
         as_text = render_with(template, first, text_tokens)
         as_html = render_with(template, first, html_tokens)
     except Exception:  # noqa: BLE001 - each row is then rendered alone, and a failure recorded there
-        return None, rows
+        return None, original
     rendered = RenderedEmail(subject=as_text.subject, text=as_text.text, html=as_html.html)
-    group, left, addresses = Group(rendered=rendered, track=track), [], set()
+    group, addresses = Group(rendered=rendered, track=track), set()
     for row in rows:
         values = contexts[row.pk]
         substitutions = {text_tokens[key]: values[key] for key in differing} | {
@@ -129,8 +138,19 @@ def group_of(rows: list[Notification], *, template: str, track: bool) -> tuple[G
         addresses.add(row.to.lower())
         group.members.append(Member(row, links[row.pk], substitutions))
     if len(group.members) < 2:
-        return None, rows
+        return None, original
     return group, left
+
+
+def differing_keys(contexts: list[dict[str, Any]]) -> list[str]:
+    """Return the context keys whose value is not the same in every context (absent counts as different)."""
+    keys = set().union(*(context.keys() for context in contexts))
+    first = contexts[0]
+    return sorted(key for key in keys if any(key not in c or c[key] != first.get(key) for c in contexts))
+
+
+def substitutable(context: dict[str, Any], differing: list[str]) -> bool:
+    return all(isinstance(context.get(key), str) for key in differing)
 
 
 def render_with(template: str, context: dict[str, Any], tokens: dict[str, str]) -> RenderedEmail:

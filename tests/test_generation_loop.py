@@ -80,7 +80,7 @@ def test_two_students_one_job_one_generation_two_emails(as_user, service_client,
     drain()
 
     assert set(ContentRequest.objects.values_list("status", flat=True)) == {"ready"}
-    assert sorted(p["personalizations"][0]["to"][0]["email"] for p in sendgrid.payloads) == [
+    assert sorted(email.to for email in sendgrid.emails()) == [
         "leo@example.edu",
         "maya@example.edu",
     ]
@@ -89,7 +89,7 @@ def test_two_students_one_job_one_generation_two_emails(as_user, service_client,
     again = service_client.post(f"{path}/complete", {"lease_token": token, "metadata": metadata}, format="json")
     assert again.json() == done.json()
     drain()
-    assert len(sendgrid.payloads) == 2
+    assert len(sendgrid.emails()) == 2
 
 
 def test_a_job_that_fails_for_good_fails_the_waiting_requests(as_user, service_client):

@@ -10,7 +10,7 @@ from rq import Worker
 
 from devstack.redis_server import RedisServer
 from devstack.sendgrid import delivered as delivered_of
-from devstack.sendgrid_webhook import SECRET, echoed_event, post
+from devstack.sendgrid_webhook import SECRET, echoed_events, post
 from devstack.workers import alive, kill_tree, process_tree, wait_until
 from notifications_app.claims import claim_chunk
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status
@@ -118,11 +118,11 @@ def test_queue_redis_restarted_while_the_worker_drains(service_client, sendgrid,
     worker = rqworker.start(sendgrid, TEST_REDIS_URL=private_state_redis.url, **FAST_SWEEP)
     wait_until(lambda: Worker.count(connection=client("state")) == 1, what="the worker to start")
     ids = accept_singles(service_client, first_batch)
-    wait_until(lambda: len(sendgrid.payloads) >= 30, timeout=20, what="the drain", poll=0.002)
+    wait_until(lambda: len(sendgrid.emails()) >= 30, timeout=20, what="the drain", poll=0.002)
 
     private_state_redis.stop()
     down_at = time.monotonic()
-    sent_when_stopped = len(sendgrid.payloads)
+    sent_when_stopped = len(sendgrid.emails())
     for number in range(during):
         body = {"to": f"late{number}@example.edu", "template": TEMPLATE, "context": TEMPLATES[TEMPLATE].sample}
         response = service_client.post(SEND, body, format="json")
@@ -170,7 +170,7 @@ def accept_batch(service_client, n: int) -> list[str]:
 
 
 def accept_singles(service_client, n: int) -> list[str]:
-    """Accept `n` emails one request each (one provider call each); return their ids."""
+    """Accept `n` emails one request each; return their ids."""
     ids = []
     for number in range(n):
         body = {"to": f"learner{number}@example.edu", "template": TEMPLATE, "context": TEMPLATES[TEMPLATE].sample}
@@ -184,12 +184,19 @@ def accept_singles(service_client, n: int) -> list[str]:
 def test_a_worker_killed_mid_drain_of_200_emails(service_client, client, sendgrid, rqworker, settings, provider_events):
     """SIGKILL a real worker after about 80 of 200 emails; a new worker and its sweep send the rest.
 
+    With `EMAIL_GROUP_SINGLE_SENDS` off, as here, each single send is its own provider call,
+    so at most one email is in the window (grouped calls: the test after the next).
     `processed_events_arrive`: SendGrid's `processed` events for what it accepted reach the
     webhook before the lease is over, as they normally do within seconds; they prove the
     interrupted call was accepted, so it is not sent again.
     """
     n, kill_after = 200, 80
-    lease_env = {**FAST_SWEEP, "EMAIL_STUCK_AFTER_SECONDS": "2", "EMAIL_JOB_TIMEOUT_SECONDS": "3"}
+    lease_env = {
+        **FAST_SWEEP,
+        "EMAIL_STUCK_AFTER_SECONDS": "2",
+        "EMAIL_JOB_TIMEOUT_SECONDS": "3",
+        "EMAIL_GROUP_SINGLE_SENDS": "false",
+    }
     settings.EMAIL_JOB_TIMEOUT_SECONDS = 3  # the jobs this process enqueues carry it; the lease is 6 s
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
     sendgrid.delay = 0.02  # the provider's latency: most of a job's time is the call, as in production
@@ -214,7 +221,7 @@ def test_a_worker_killed_mid_drain_of_200_emails(service_client, client, sendgri
     assert len(in_flight) <= 1  # one worker, one provider call at a time
     assert claimed_at_kill <= claim_chunk()
     if provider_events:
-        events = [echoed_event(payload, "processed") for payload in sendgrid.payloads]
+        events = [event for payload in sendgrid.payloads for event in echoed_events(payload, "processed")]
         assert post(client, events).status_code == 200
 
     rqworker.start(sendgrid, **lease_env)
@@ -265,10 +272,12 @@ def test_a_worker_killed_mid_drain_of_200_emails(service_client, client, sendgri
             assert outcomes == [Outcome.ABANDONED, Outcome.SENT]
 
 
+@pytest.mark.parametrize("accepted_as", ["batch", "single_sends"])
 def test_a_worker_killed_during_a_grouped_call_repeats_only_that_calls_recipients_once(
-    service_client, sendgrid, rqworker, settings
+    service_client, sendgrid, rqworker, settings, accepted_as
 ):
-    """SIGKILL a real worker while SendGrid holds a grouped call of a batch's emails.
+    """SIGKILL a real worker while SendGrid holds a grouped call: a batch's emails, or single
+    sends of one template claimed together (`EMAIL_GROUP_SINGLE_SENDS`, on by default).
 
     The call's recipients each have a `started` attempt: the sweep sends each of them again
     (the one repeat, here for a whole call, since nobody knows whether SendGrid accepted it);
@@ -277,7 +286,7 @@ def test_a_worker_killed_during_a_grouped_call_repeats_only_that_calls_recipient
     n = 300
     lease_env = {**FAST_SWEEP, "EMAIL_STUCK_AFTER_SECONDS": "2", "EMAIL_JOB_TIMEOUT_SECONDS": "3"}
     settings.EMAIL_JOB_TIMEOUT_SECONDS = 3
-    ids = accept_batch(service_client, n)
+    ids = (accept_batch if accepted_as == "batch" else accept_singles)(service_client, n)
     sendgrid.delay = 1.0  # each grouped call is held a second: the kill lands inside the second one
     first = rqworker.start(sendgrid, **lease_env)
     wait_until(lambda: len(sendgrid.payloads) >= 2, timeout=30, what="the second grouped call", poll=0.002)
@@ -295,7 +304,7 @@ def test_a_worker_killed_during_a_grouped_call_repeats_only_that_calls_recipient
     sent_ids = Counter(sendgrid.custom_args("notification_id"))
     repeated = {pk for pk, count in sent_ids.items() if count > 1}
     report(
-        "worker_sigkill_during_grouped_call",
+        f"worker_sigkill_during_grouped_call_of_{accepted_as}",
         emails=n,
         provider_calls=len(sendgrid.payloads),
         recipients_in_the_killed_call=len(in_call),

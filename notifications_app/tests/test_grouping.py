@@ -85,11 +85,50 @@ def test_a_recipient_whose_email_the_group_cannot_reproduce_is_sent_alone(sendgr
     assert "Hi,\n" in delivered[rows[1].to].text
 
 
-def test_single_sends_are_never_grouped(sendgrid):
+def test_single_sends_of_one_template_claimed_together_go_as_one_call_each_with_its_own_email(sendgrid):
+    names = ["Maya", "Zoë & Ana", "Lee"]
+    rows = [
+        send("content_ready", to=f"single{n}@example.edu", context={**SAMPLE, "student_name": name})
+        for n, name in enumerate(names)
+    ]
+    welcome = send("welcome_student", to="other@example.edu")
+    drain()
+
+    # One call for the three content_ready emails, one for the other template.
+    assert sorted(len(p["personalizations"]) for p in sendgrid.payloads) == [1, 3]
+    delivered = {email.to: email for email in sendgrid.emails()}
+    for row in [*rows, welcome]:
+        row.refresh_from_db()
+        email = delivered[row.to]
+        # content_ready is optional (its own unsubscribe link); welcome_student transactional (none).
+        rendered = own_email(row, email) if row in rows else row_render(row)
+        assert ("List-Unsubscribe" in email.headers) == (row in rows)
+        assert (email.subject, email.text, email.html) == (rendered.subject, rendered.text, rendered.html)
+        assert email.custom_args["notification_id"] == str(row.pk)
+        assert row.status == Status.SENT and row.provider_message_id == email.custom_args["anymail_id"]
+    assert "Zoë &amp; Ana" in delivered["single1@example.edu"].html
+
+
+def row_render(row: Notification):
+    return render_email(row.template, row.context, unsubscribe_url=None)
+
+
+def test_with_single_sends_grouping_off_each_single_send_is_its_own_call(sendgrid, settings):
+    settings.EMAIL_GROUP_SINGLE_SENDS = False
     for n in range(3):
         send("content_ready", to=f"single{n}@example.edu")
+    batch([{**SAMPLE, "student_name": name} for name in ["Maya", "Sam"]])
     drain()
-    assert [len(p["personalizations"]) for p in sendgrid.payloads] == [1, 1, 1]
+    assert sorted(len(p["personalizations"]) for p in sendgrid.payloads) == [1, 1, 1, 2]
+
+
+def test_a_row_whose_differing_value_is_not_text_goes_alone_and_the_others_still_group(sendgrid):
+    rows = batch([{**SAMPLE, "student_name": name} for name in ["Maya", "Sam", "Lee"]])
+    odd = rows[1]
+    odd.context = {**odd.context, "content_title": 42}
+    group, alone = group_of(rows, template="content_ready", track=False)
+    assert [member.notification for member in group.members] == [rows[0], rows[2]]
+    assert alone == [odd]
 
 
 def test_substitutions_past_sendgrids_limit_are_sent_alone(sendgrid):

@@ -245,6 +245,10 @@ EMAIL_JOB_TIMEOUT_SECONDS = env.int("EMAIL_JOB_TIMEOUT_SECONDS", default=60)
 # Rows one delivery job claims and sends in one pass (notifications_app/claims.py): RQ costs
 # ~5 ms of bookkeeping per job here, more than an email. 1 = a job sends only its own row.
 EMAIL_CLAIM_CHUNK = env.int("EMAIL_CLAIM_CHUNK", default=100)
+# Single sends of one template claimed together go as one grouped SendGrid call, as a batch's
+# do (notifications_app/grouping.py). Off: each single send is its own call, and a worker that
+# dies mid-call can repeat only that one email, not the call's recipients (RELIABILITY.md).
+EMAIL_GROUP_SINGLE_SENDS = env.bool("EMAIL_GROUP_SINGLE_SENDS", default=True)
 # The local hour (recipient's time zone) a daily digest goes, and how often the sweeper looks for due ones.
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=16)
 DIGEST_RUN_INTERVAL_SECONDS = env.int("DIGEST_RUN_INTERVAL_SECONDS", default=60)
