@@ -217,7 +217,10 @@ def notification_scenarios(url: str) -> list[Scenario]:
     from vividly.accounts.services import service_token_create
 
     _, key = service_token_create(name="bench-notifications")
-    lua = send_lua(TEMPLATES["content_ready"].sample)
+    sample = TEMPLATES["content_ready"].sample
+    lua = send_lua(sample)
+    # In-process profiles send one address again and again (the bench lifts its limit).
+    fixed = {"body": json.dumps({"to": "student@example.edu", "template": "content_ready", "context": sample})}
     return [
         Scenario(
             "floor: send",
@@ -226,6 +229,7 @@ def notification_scenarios(url: str) -> list[Scenario]:
             headers={"Authorization": f"Bearer {key}"},
             body="{}",
             lua=lua,
+            profile=fixed,
         ),
         Scenario(
             "notifications send (enqueue)",
@@ -234,6 +238,7 @@ def notification_scenarios(url: str) -> list[Scenario]:
             headers={"Authorization": f"Bearer {key}"},
             body="{}",  # replaced per request by the Lua below
             lua=lua,
+            profile=fixed,
             floor="floor: send",
             target=">=0.8x floor",
             check=floor_ratio_at_least(0.8),

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from notifications_app.attempt_rows import attempt_insert, outcome_write
 from notifications_app.claims import notifications_claim
 from notifications_app.delivery_rules import Decision, delivery_decisions
 from notifications_app.grouping import Group, group_send, groups_of
@@ -209,8 +210,8 @@ class SendRun:
             return
         with transaction.atomic():
             if self.unrecorded is not None:
-                attempt_id, outcome = self.unrecorded
-                DeliveryAttempt.objects.filter(pk=attempt_id).update(**outcome)
+                with connection.cursor() as cursor:
+                    outcome_write(cursor, *self.unrecorded)
             if self.sent:
                 records_sent(self.sent)
         self.unrecorded, self.sent = None, []
@@ -225,15 +226,15 @@ def attempt_start(notification: Notification, *, previous: tuple[int, dict[str, 
     `previous`, commit the last call's outcome in the same transaction.
 
     The number comes from the row this job loaded after claiming it: while it is
-    `sending`, no other job touches it.
+    `sending`, no other job touches it. The statements are hand-written (`attempt_rows.py`):
+    this transaction runs once per email sent alone.
     """
-    with transaction.atomic():
+    with transaction.atomic(), connection.cursor() as cursor:
         if previous is not None:
-            attempt_id, outcome = previous
-            DeliveryAttempt.objects.filter(pk=attempt_id).update(**outcome)
-        Notification.objects.filter(pk=notification.pk).update(attempts=F("attempts") + 1)
-        notification.attempts += 1
-        return DeliveryAttempt.objects.create(notification=notification, number=notification.attempts)
+            outcome_write(cursor, *previous)
+        attempt = attempt_insert(cursor, notification, number=notification.attempts + 1, started_at=timezone.now())
+    notification.attempts += 1
+    return attempt
 
 
 def attempts_start(notifications: list[Notification]) -> dict[Any, DeliveryAttempt]:
