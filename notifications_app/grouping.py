@@ -10,6 +10,10 @@ subject, text and HTML. A member that does not (a filter changed the value, a br
 on it, a greeting left empty) is sent on its own, as is one whose substitutions would pass
 SendGrid's 10,000 bytes per personalization.
 
+Only anymail's backends send `merge_data` as one message per recipient; the local `.eml`
+backend (`make run`) would write one file to every member with the tokens left in, so with
+any other backend nothing is grouped.
+
 Each member keeps its notification row, its status and its own anymail_id
 (`anymail_status.recipients[address].message_id`), its List-Unsubscribe headers
 (`merge_headers`) and its `notification_id` custom argument (`merge_metadata`).
@@ -20,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from anymail.backends.base import AnymailBaseBackend
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from markupsafe import escape
@@ -72,6 +77,8 @@ def groups_of(rows: list[Notification]) -> tuple[list[Group], list[Notification]
     from; with `EMAIL_GROUP_SINGLE_SENDS` off, only the rows of one batch are, and a single
     send is always its own call.
     """
+    if not isinstance(mail_connection(), AnymailBaseBackend):
+        return [], rows
     candidates: dict[tuple, list[Notification]] = defaultdict(list)
     alone: list[Notification] = []
     singles_grouped = settings.EMAIL_GROUP_SINGLE_SENDS

@@ -16,7 +16,9 @@ from devstack.workers import drain
 from notifications_app.models import DeliveryAttempt, Notification, Outcome, Status, Suppression
 from notifications_app.queueing import queue
 from notifications_app.registry import TEMPLATES
+from notifications_app.services import notification_send_batch
 from notifications_app.tests.support import send
+from notifications_app.validation import send_request_validate
 from vividly.accounts.tests.factories import StaffFactory, StudentFactory
 from vividly.privacy.services import user_erase
 from vividly.redis_guard import client
@@ -280,3 +282,28 @@ def test_local_mode_writes_eml_files_through_the_same_worker(settings, tmp_path)
     assert TEMPLATES["password_reset"].sample["reset_url"] in text and "<!DOCTYPE html>" in html
     notification.refresh_from_db()
     assert notification.status == Status.SENT and notification.attempts == 1
+
+
+def test_local_mode_writes_one_file_per_recipient_of_a_burst_or_a_batch(settings, tmp_path):
+    # Grouped calls are anymail's (merge_data); the .eml backend would write one file to all.
+    settings.EMAIL_BACKEND = "notifications_app.backends.EmlFileBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    sample = TEMPLATES["content_ready"].sample
+    rows = [
+        send("content_ready", to=f"s{n}@example.edu", context={**sample, "student_name": f"S{n}"}) for n in range(3)
+    ]
+    items = [send_request_validate(to=f"b{n}@example.edu", template="content_ready", context=sample) for n in range(2)]
+    notification_send_batch(items=items)
+    drain()
+    messages = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in (tmp_path / "mail").glob("*.eml")
+    ]
+    assert sorted(message["To"] for message in messages) == sorted(
+        [*(row.to for row in rows), "b0@example.edu", "b1@example.edu"]
+    )
+    for message in messages:
+        text = message.get_body(("plain",)).get_content()
+        assert "-vv" not in text and "-vv" not in message["Subject"]
+        if message["To"].startswith("s"):
+            assert f"Hi S{message['To'][1]}," in text
