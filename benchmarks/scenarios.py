@@ -72,7 +72,7 @@ def build_scenarios(url: str) -> list[Scenario]:
     from vividly.accounts.services import service_token_create
 
     _, service_key = service_token_create(name="bench")
-    return [
+    scenarios = [
         *foundation_scenarios(url),
         *cache_scenarios(url, service_key),
         # The peer first: our worker's rows are checked against what it sent in this run.
@@ -81,3 +81,20 @@ def build_scenarios(url: str) -> list[Scenario]:
         *delivery_scenarios(url),
         *generation_scenarios(url),
     ]
+    planner_statistics_gathered()
+    return scenarios
+
+
+def planner_statistics_gathered() -> None:
+    """On PostgreSQL, ANALYZE the freshly seeded tables, as autovacuum keeps a live database analyzed.
+
+    Measured right after seeding, with no statistics, the planner took every table for one
+    row: the class-progress query ran 1.16 ms instead of 0.37 ms (EXPLAIN ANALYZE on the
+    bench's data), which is a fresh bench database's cost, not production's. SQLite has no
+    autovacuum to imitate and is left as Django leaves it.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
