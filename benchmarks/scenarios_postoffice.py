@@ -201,7 +201,6 @@ def measure_postoffice(
         f"{steady:.0f}/s (first to last call; {rate:.0f}/s with start-up, {elapsed:.1f} s)",
         # As our worker rows: between the first call and the last (both start Django first).
         "emails_per_second": steady,
-        "with_start_up": rate,
         "seconds": elapsed,
         "connections": connections,
         **result,

@@ -64,8 +64,13 @@ def sg_event(notification: Notification, event: str, at: int = T0, **extra: Any)
 
 def echoed_event(payload: dict, event: str, at: int | None = None, **extra: Any) -> dict:
     """The event SendGrid posts about a mail/send `payload` it accepted: it echoes the
-    message's and the personalization's custom args (our notification id, anymail's id)."""
-    personalization = payload["personalizations"][0]
+    message's and the personalization's custom args (our notification id, anymail's id).
+
+    One recipient's: for a grouped call, `echoed_events` (or one view of `per_recipient`).
+    """
+    if len(payload["personalizations"]) != 1:
+        raise ValueError("a grouped call has an event per recipient: use echoed_events")
+    [personalization] = payload["personalizations"]
     return {
         "email": personalization["to"][0]["email"],
         "timestamp": at or int(time.time()),
@@ -76,6 +81,12 @@ def echoed_event(payload: dict, event: str, at: int | None = None, **extra: Any)
         **(personalization.get("custom_args") or {}),
         **extra,
     }
+
+
+def notification_id_of(payload: dict) -> str:
+    """Return our notification id in a one-recipient `payload` (the personalization's own wins)."""
+    [personalization] = payload["personalizations"]
+    return {**(payload.get("custom_args") or {}), **(personalization.get("custom_args") or {})}["notification_id"]
 
 
 def per_recipient(payload: dict) -> list[dict]:

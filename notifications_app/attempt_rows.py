@@ -55,9 +55,8 @@ def statements(vendor: str) -> tuple[str, str, str]:
 def outcome_write(cursor: Any, attempt_id: int, outcome: dict[str, Any]) -> None:
     """Record a call's outcome (OUTCOME_FIELDS) on its attempt row."""
     update, _, _ = statements(connection.vendor)
-    values = [outcome[name] for name in OUTCOME_FIELDS]
-    values[1] = connection.ops.adapt_datetimefield_value(values[1])
-    cursor.execute(update, [*values, attempt_id])
+    values = {**outcome, "finished_at": connection.ops.adapt_datetimefield_value(outcome["finished_at"])}
+    cursor.execute(update, [*(values[name] for name in OUTCOME_FIELDS), attempt_id])
 
 
 def attempt_insert(cursor: Any, notification: Notification, *, number: int, started_at: datetime) -> DeliveryAttempt:

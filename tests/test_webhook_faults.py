@@ -12,7 +12,14 @@ from django.db import connections
 from django.forms.models import model_to_dict
 from django.test import Client
 
-from devstack.sendgrid_webhook import SECRET, WebhookSigner, echoed_event, per_recipient, post_body
+from devstack.sendgrid_webhook import (
+    SECRET,
+    WebhookSigner,
+    echoed_event,
+    notification_id_of,
+    per_recipient,
+    post_body,
+)
 from devstack.workers import drain
 from notifications_app.models import Notification, ProviderEvent, Status, Suppression
 from notifications_app.registry import TEMPLATES
@@ -71,11 +78,7 @@ def really_sent(sendgrid) -> dict[str, tuple[Notification, dict]]:
         by_name[name] = notification
     drain()
     # Emails of one template claimed together go as one grouped call: one view per recipient.
-    payloads = {
-        echoed_event(one, "processed")["notification_id"]: one
-        for payload in sendgrid.payloads
-        for one in per_recipient(payload)
-    }
+    payloads = {notification_id_of(one): one for payload in sendgrid.payloads for one in per_recipient(payload)}
     return {name: (notification, payloads[str(notification.pk)]) for name, notification in by_name.items()}
 
 
