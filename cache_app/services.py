@@ -243,7 +243,7 @@ def cache_entries_invalidate(*, cache_keys: list[str]) -> list[str]:
             try:
                 try:
                     acquired = hot_tier.acquire(lock, wait_seconds=FILL_LOCK_SECONDS)
-                    hot_tier.delete([cache_key])
+                    hot_tier.delete([cache_key], settled=False)
                 except RedisUnavailable as exc:
                     raise HotTierUnavailable() from exc
                 cold_tier.delete(cache_key)
@@ -253,6 +253,8 @@ def cache_entries_invalidate(*, cache_keys: list[str]) -> list[str]:
                 if acquired:
                     hot_tier.release(lock)
     finally:
+        # Once for all keys: no process may serve a copy of one after this returns.
+        hot_tier.settle()
         # Whatever was removed before a failure is counted and announced.
         if removed:
             stats.record(counts={"invalidations": len(removed)})

@@ -11,7 +11,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from redis.lock import Lock
 
+from cache_app.local_copy import LocalCopy, forget_after_fork, settle
 from vividly.errors import DependencyUnavailable
+from vividly.process_state import process_wide
 from vividly.redis_guard import RedisUnavailable, client, guarded
 
 logger = logging.getLogger("cache_app")
@@ -38,12 +40,41 @@ class HotTierUnavailable(DependencyUnavailable):
     )
 
 
+# Copies built by earlier settings (tests change them), stopped when the next one is built.
+_running_copies: list[LocalCopy] = []
+
+
+@process_wide("CACHE_HOT_LOCAL_COPY", "CACHE_HOT_LOCAL_LEASE_SECONDS", "CACHE_HOT_LOCAL_ENTRIES", "CACHES")
+def local_copy() -> LocalCopy | None:
+    """Return this process's copy of hot documents (cache_app/local_copy.py), or None when off."""
+    while _running_copies:
+        _running_copies.pop().stop()
+    if not settings.CACHE_HOT_LOCAL_COPY:
+        return None
+    pool = client(HotTier.alias).connection_pool
+    # Its own connection, outside the pool: subscribed, RESP2, no health-check PINGs of redis-py's.
+    options = {**pool.connection_kwargs, "protocol": 2, "health_check_interval": 0}
+    copy = LocalCopy(
+        connect=lambda: pool.connection_class(**options),
+        prefix=caches[HotTier.alias].make_key(""),
+        lease_seconds=settings.CACHE_HOT_LOCAL_LEASE_SECONDS,
+        maxsize=settings.CACHE_HOT_LOCAL_ENTRIES,
+    )
+    _running_copies.append(copy)
+    return copy
+
+
+forget_after_fork(local_copy.cache_clear)
+
+
 class HotTier:
     """Entries in Redis through the `hot` cache alias, expiring after CACHE_HOT_TTL.
 
     The only door to that alias: documents, the markers a fill leaves for its waiters, and
     the fill lock. Reads raise RedisUnavailable when Redis is out; writes that are only an
-    optimisation (warming, markers) log and carry on instead.
+    optimisation (warming, markers) log and carry on instead. Documents are served from this
+    process's local copy while it is provably current; writes that replace or remove one
+    return only once no process can serve the old one (`settle`).
     """
 
     alias = "hot"
@@ -54,20 +85,47 @@ class HotTier:
 
     def get(self, cache_key: str) -> dict[str, Any] | None:
         """Return the document, or None on a miss; raise RedisUnavailable when Redis is out."""
-        return guarded(self.alias, self.cache.get, cache_key)
+        return self.get_through(local_copy(), cache_key)
+
+    def get_through(self, copy: LocalCopy | None, cache_key: str) -> dict[str, Any] | None:
+        """`get` with this `copy` (this process's, or in tests another standing for a second process)."""
+        if copy is None:
+            return guarded(self.alias, self.cache.get, cache_key)
+        key = self.cache.make_key(cache_key)
+        raw = copy.get(key)
+        if raw is None:
+            ticket, started = copy.ticket(), copy.clock()
+            raw, ttl_ms = guarded(self.alias, self._value_and_ttl, key)
+            if raw is None:
+                return None
+            copy.put(key, raw, ttl_ms, ticket=ticket, read_started=started)
+        return self.cache.client.decode(raw)
+
+    def _value_and_ttl(self, key: str) -> list:
+        return client(self.alias).pipeline(transaction=False).get(key).pttl(key).execute()
+
+    def settle(self) -> None:
+        """Return once no process can serve a copy of a document replaced or removed before this call."""
+        if settings.CACHE_HOT_LOCAL_COPY:
+            settle(settings.CACHE_HOT_LOCAL_LEASE_SECONDS)
 
     def get_many(self, cache_keys: list[str]) -> dict[str, dict[str, Any]]:
         """Return the documents held for `cache_keys` in one round trip; raise RedisUnavailable."""
         return guarded(self.alias, self.cache.get_many, cache_keys)
 
     def set(self, cache_key: str, document: dict[str, Any]) -> bool:
-        """Store `document` and drop its miss marker; return False (and log) when Redis is out."""
+        """Store `document` and drop its miss marker; return False (and log) when Redis is out.
+
+        Returns once no process serves a copy of the document it replaced.
+        """
         try:
             guarded(self.alias, self.cache.set, cache_key, document, settings.CACHE_HOT_TTL)
             guarded(self.alias, self.cache.delete, miss_key(cache_key))
         except RedisUnavailable as exc:
             logger.warning("hot tier write skipped for %s: %s", cache_key, exc)
             return False
+        finally:
+            self.settle()
         return True
 
     def warm(self, cache_key: str, document: dict[str, Any]) -> None:
@@ -77,10 +135,16 @@ class HotTier:
         except RedisUnavailable as exc:
             logger.warning("hot tier not warmed for %s: %s", cache_key, exc)
 
-    def delete(self, cache_keys: list[str]) -> None:
-        """Remove entries and their miss markers; raise RedisUnavailable when Redis is out."""
+    def delete(self, cache_keys: list[str], *, settled: bool = True) -> None:
+        """Remove entries and their miss markers; raise RedisUnavailable when Redis is out.
+
+        Returns once no process serves a copy of them, unless `settled` is False: then the
+        caller calls `settle()` once after all its deletes.
+        """
         if cache_keys:
             guarded(self.alias, self.cache.delete_many, [*cache_keys, *(miss_key(key) for key in cache_keys)])
+            if settled:
+                self.settle()
 
     def mark(self, marker_key: str, seconds: int) -> None:
         """Leave a short-lived marker (a miss, a failed cold read) for requests waiting on a fill."""

@@ -161,8 +161,8 @@ def run_story(cast: Cast, say: Callable[[str], None] = lambda line: None) -> dic
     expect(whole.status_code == 200 and whole.content == VIDEO, "the bytes are the video's")
     part = requests.get(signed["url"], headers={"Range": "bytes=100-199"}, timeout=10)
     expect(part.status_code == 206 and part.content == VIDEO[100:200], "the range is served")
-    # Change the signature's first character (to another one: a "0" must become something else).
-    flip = re.sub(r"signature=(\w)", lambda m: "signature=" + ("1" if m[1] == "0" else "0"), signed["url"])
+    # Change the signature's first character to another one; base64url may start with "-", which \w missed.
+    flip = re.sub(r"signature=([^&])", lambda m: "signature=" + ("B" if m[1] == "A" else "A"), signed["url"])
     tampered = requests.get(flip, timeout=10)
     expect(tampered.status_code == 403, "a tampered link is refused")
     say(f"   {len(whole.content)} bytes, then bytes 100-199 (206); a tampered link gets 403.")

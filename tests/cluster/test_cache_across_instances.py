@@ -80,3 +80,33 @@ def test_concurrent_misses_of_one_key_on_every_instance_read_the_cold_tier_once(
     assert delta["cold_hits"] == 1
     assert delta["hot_hits"] == len(answers) - 1
     assert sum(answer["tier"] == "cold" for answer in answers) == 1
+
+
+def test_no_instance_answers_an_old_document_once_a_store_or_invalidation_returned(cluster):
+    """Each process keeps local copies of hot documents (cache_app/local_copy.py): a store or an
+    invalidation through one instance must never be answered old by any process of another.
+
+    The whole path across real processes; that the writer's wait is what closes the last window
+    (a read racing the invalidation message) is shown in cache_app/tests/test_local_copy.py."""
+    entry = unique_entry()
+    triple = {name: entry[name] for name in ("topic_id", "interest", "style")}
+    token = service(cluster)
+    writer, readers = cluster.web_url(0), [cluster.web_url(index) for index in range(1, WEB_INSTANCES)]
+
+    def titles() -> set[str | None]:
+        # Several checks per instance, so that both of its gunicorn workers answer and copy it.
+        answers = [
+            call(base, "POST", "/internal/v1/cache/check", token=token, body=triple).json()
+            for base in readers
+            for _ in range(6)
+        ]
+        return {answer["metadata"]["title"] if answer["cache_hit"] else None for answer in answers}
+
+    for version in range(15):
+        body = {**entry, "metadata": {**entry["metadata"], "title": f"version {version}"}}
+        assert call(writer, "POST", "/internal/v1/cache/store", token=token, body=body).status_code == 201
+        assert titles() == {f"version {version}"}
+        assert titles() == {f"version {version}"}  # now answered from the copies
+    removed = call(writer, "DELETE", "/internal/v1/cache/invalidate", token=token, body=triple)
+    assert removed.status_code == 200 and removed.json()["cache_keys"]
+    assert titles() == {None}

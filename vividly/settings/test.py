@@ -57,3 +57,9 @@ DATABASES = {**DATABASES}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: worker and server subprocesses in the tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+
+# Off unless a test turns it on (cache_app/tests/test_local_copy.py, the cache API tests): many
+# tests write the hot Redis behind the service's back (FLUSHDB between tests, CLIENT PAUSE,
+# maxmemory), which a copy would see only as fast as its listener, not within their next line.
+CACHE_HOT_LOCAL_COPY = False
+CACHE_HOT_LOCAL_LEASE_SECONDS = 0.05
