@@ -130,7 +130,7 @@ CACHE_HOT_TTL = env.int("CACHE_HOT_TTL", default=3600)
 # (cache_app/local_copy.py): a hot hit without a Redis round trip. Stores and invalidations
 # then take the lease longer, so that no process serves the old document once they return.
 CACHE_HOT_LOCAL_COPY = env.bool("CACHE_HOT_LOCAL_COPY", default=True)
-CACHE_HOT_LOCAL_LEASE_SECONDS = env.float("CACHE_HOT_LOCAL_LEASE_SECONDS", default=0.2)
+CACHE_HOT_LOCAL_LEASE_SECONDS = env.float("CACHE_HOT_LOCAL_LEASE_SECONDS", default=0.05)
 CACHE_HOT_LOCAL_ENTRIES = env.int("CACHE_HOT_LOCAL_ENTRIES", default=10_000)
 
 
