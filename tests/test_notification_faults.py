@@ -30,6 +30,7 @@ FAST_SWEEP = {
     "EMAIL_SWEEP_INTERVAL_SECONDS": "1",
     "EMAIL_STUCK_AFTER_SECONDS": "1",
     "EMAIL_RATE_LIMIT_PER_MINUTE": "100000",
+    "RQ_MAINTENANCE_INTERVAL_SECONDS": "1",
 }
 
 OUTAGE_SECONDS = 3.0
@@ -136,12 +137,9 @@ def test_queue_redis_restarted_while_the_worker_drains(service_client, sendgrid,
     wait_until(lambda: unfinished() == 0, timeout=30, what="every email to be sent")
     recovery_seconds = time.monotonic() - back_at
 
-    # RQ's scheduler process (retries wait in its registry) died with the connection; it is back.
-    def worker_and_scheduler_running() -> bool:
-        # Below the supervisor (which keeps the worker running): the worker and its scheduler.
-        return sum(alive(pid) for pid in process_tree(worker.pid)[1:]) >= 2
-
-    wait_until(worker_and_scheduler_running, timeout=5, what="the scheduler to restart")
+    # RQ's scheduler process (retries wait in its registry) died with the connection; it is back,
+    # with a new worker if the outage ended the old one, or at the old one's next maintenance.
+    wait_until(lambda: scheduler_running(worker), timeout=5, what="the scheduler to restart")
 
     sent_ids = Counter(sendgrid.custom_args("notification_id"))
     duplicates = sum(count - 1 for count in sent_ids.values())
@@ -159,6 +157,34 @@ def test_queue_redis_restarted_while_the_worker_drains(service_client, sendgrid,
     )
     assert set(sent_ids) == set(ids) and duplicates == 0
     assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def below_supervisor(worker) -> list[int]:
+    """The live processes under the worker's supervisor: the rqworker and, if it runs, its scheduler."""
+    return [pid for pid in process_tree(worker.pid)[1:] if alive(pid)]
+
+
+def scheduler_running(worker) -> bool:
+    """RQ's scheduler runs below the worker and holds the scheduler lock of every queue."""
+    locks = [f"rq:scheduler-lock:{queue}" for queue in ("high", "default", "low")]
+    return len(below_supervisor(worker)) >= 2 and client("state").exists(*locks) == len(locks)
+
+
+def test_a_worker_that_waited_out_an_outage_starts_its_scheduler_again(sendgrid, rqworker, private_state_redis):
+    """An idle worker rides a Redis restart out (its wait for a job retries) but its scheduler
+    process dies with the connection; RQ starts it again only at the worker's next maintenance,
+    which by RQ's default could be ten minutes away. Now it is RQ_MAINTENANCE_INTERVAL_SECONDS."""
+    worker = rqworker.start(sendgrid, TEST_REDIS_URL=private_state_redis.url, **FAST_SWEEP)
+    wait_until(lambda: scheduler_running(worker), what="the worker and its scheduler to start")
+    rqworker_pid, scheduler_pid = below_supervisor(worker)
+
+    private_state_redis.stop()
+    wait_until(lambda: not alive(scheduler_pid), timeout=10, what="the scheduler to die with the connection")
+    time.sleep(OUTAGE_SECONDS)
+    private_state_redis.start()
+
+    wait_until(lambda: scheduler_running(worker), timeout=10, what="the scheduler to restart")
+    assert below_supervisor(worker)[0] == rqworker_pid, "the same worker, not a restarted one"
 
 
 def accept_batch(service_client, n: int) -> list[str]:

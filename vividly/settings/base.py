@@ -172,6 +172,9 @@ RQ = {
     "QUEUE_CLASS": "vividly.observability.rq.RequestIdQueue",
 }
 RQ_SHOW_ADMIN_LINK = True
+# How often a worker runs RQ's maintenance, which starts its scheduler again after Redis
+# killed it (vividly/rq_worker.py); RQ's own default is 600.
+RQ_MAINTENANCE_INTERVAL_SECONDS = env.int("RQ_MAINTENANCE_INTERVAL_SECONDS", default=30)
 
 # --- Storage --------------------------------------------------------------------------
 GCS_CACHE_BUCKET = env("GCS_CACHE_BUCKET", default="")
