@@ -91,18 +91,36 @@ class HotTier:
         """`get` with this `copy` (this process's, or in tests another standing for a second process)."""
         if copy is None:
             return guarded(self.alias, self.cache.get, cache_key)
-        key = self.cache.make_key(cache_key)
-        raw = copy.get(key)
-        if raw is None:
-            ticket, started = copy.ticket(), copy.clock()
-            raw, ttl_ms = guarded(self.alias, self._value_and_ttl, key)
-            if raw is None:
-                return None
-            copy.put(key, raw, ttl_ms, ticket=ticket, read_started=started)
-        return self.cache.client.decode(raw)
+        return self.get_many_through(copy, [cache_key]).get(cache_key)
 
-    def _value_and_ttl(self, key: str) -> list:
-        return client(self.alias).pipeline(transaction=False).get(key).pttl(key).execute()
+    def get_many_through(self, copy: LocalCopy | None, cache_keys: list[str]) -> dict[str, dict[str, Any]]:
+        """`get_many` with this `copy`: what it may serve from memory, the rest in one round trip."""
+        if copy is None:
+            return guarded(self.alias, self.cache.get_many, cache_keys)
+        raws: dict[str, bytes] = {}
+        unread: dict[str, str] = {}  # Redis key -> cache key
+        for cache_key in cache_keys:
+            key = self.cache.make_key(cache_key)
+            raw = copy.get(key)
+            if raw is None:
+                unread[key] = cache_key
+            else:
+                raws[cache_key] = raw
+        if unread:
+            ticket, started = copy.ticket(), copy.clock()
+            replies = guarded(self.alias, self._values_and_ttls, list(unread))
+            for (key, cache_key), (raw, ttl_ms) in zip(unread.items(), replies, strict=True):
+                if raw is not None:
+                    copy.put(key, raw, ttl_ms, ticket=ticket, read_started=started)
+                    raws[cache_key] = raw
+        return {cache_key: self.cache.client.decode(raw) for cache_key, raw in raws.items()}
+
+    def _values_and_ttls(self, keys: list[str]) -> list[tuple[bytes | None, int]]:
+        pipeline = client(self.alias).pipeline(transaction=False)
+        for key in keys:
+            pipeline.get(key).pttl(key)
+        replies = pipeline.execute()
+        return list(zip(replies[::2], replies[1::2], strict=True))
 
     def settle(self) -> None:
         """Return once no process can serve a copy of a document replaced or removed before this call."""
@@ -110,8 +128,9 @@ class HotTier:
             settle(settings.CACHE_HOT_LOCAL_LEASE_SECONDS)
 
     def get_many(self, cache_keys: list[str]) -> dict[str, dict[str, Any]]:
-        """Return the documents held for `cache_keys` in one round trip; raise RedisUnavailable."""
-        return guarded(self.alias, self.cache.get_many, cache_keys)
+        """Return the documents held for `cache_keys`, from the local copy or in one round trip
+        for the rest; raise RedisUnavailable when Redis is out."""
+        return self.get_many_through(local_copy(), cache_keys)
 
     def set(self, cache_key: str, document: dict[str, Any]) -> bool:
         """Store `document` and drop its miss marker; return False (and log) when Redis is out.

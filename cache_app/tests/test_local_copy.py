@@ -72,9 +72,16 @@ def stored(title: str, fields: dict) -> str:
     return services.cache_entry_store(**fields, metadata=metadata(title=title)).cache_key
 
 
-def title_through(copy: LocalCopy, cache_key: str) -> str | None:
-    document = hot_tier.get_through(copy, cache_key)
+def title_through(copy: LocalCopy, cache_key: str, read: str = "get") -> str | None:
+    """The title `copy`'s process reads for `cache_key`, one key at a time or as part of several."""
+    if read == "get":
+        document = hot_tier.get_through(copy, cache_key)
+    else:
+        document = hot_tier.get_many_through(copy, ["absent-" + cache_key, cache_key]).get(cache_key)
     return None if document is None else document["metadata"]["title"]
+
+
+READS = pytest.mark.parametrize("read", ["get", "get_many"])
 
 
 def test_a_hit_is_answered_from_the_copy_without_asking_redis(copies_on):
@@ -87,30 +94,46 @@ def test_a_hit_is_answered_from_the_copy_without_asking_redis(copies_on):
     assert commands_run("get") == gets
 
 
+def test_several_are_read_from_the_copy_and_only_the_rest_from_redis(copies_on):
+    copied, uncopied = stored("copied", triple()), stored("uncopied", triple())
+    hot_tier.get(copied)
+    gets = commands_run("get")
+    found = hot_tier.get_many([copied, uncopied, "never-stored"])
+    assert {key: document["metadata"]["title"] for key, document in found.items()} == {
+        copied: "copied",
+        uncopied: "uncopied",
+    }
+    assert commands_run("get") == gets + 2  # the two it had no copy of, in one pipeline
+    assert set(hot_tier.get_many([copied, uncopied])) == {copied, uncopied}
+    assert commands_run("get") == gets + 2
+
+
 def test_each_hit_is_a_fresh_document_a_caller_may_change(copies_on):
     cache_key = stored("first", triple())
     hot_tier.get(cache_key)["metadata"]["title"] = "changed by a caller"
     assert hot_tier.get(cache_key)["metadata"]["title"] == "first"
 
 
-def test_a_store_is_never_answered_old_by_another_process_once_it_returned(copies_on):
+@READS
+def test_a_store_is_never_answered_old_by_another_process_once_it_returned(copies_on, read):
     other = copies_on()
     fields = triple()
     for version in range(25):
         cache_key = stored(f"v{version}", fields)
         # Right after the store returned, and again once the other process has copied it.
-        assert title_through(other, cache_key) == f"v{version}"
-        assert title_through(other, cache_key) == f"v{version}"
+        assert title_through(other, cache_key, read) == f"v{version}"
+        assert title_through(other, cache_key, read) == f"v{version}"
 
 
-def test_an_invalidation_is_never_answered_by_another_process_once_it_returned(copies_on):
+@READS
+def test_an_invalidation_is_never_answered_by_another_process_once_it_returned(copies_on, read):
     other = copies_on()
     for round_ in range(10):
         fields = triple()
         cache_key = stored(f"r{round_}", fields)
-        assert title_through(other, cache_key) == f"r{round_}"
+        assert title_through(other, cache_key, read) == f"r{round_}"
         assert services.cache_entries_invalidate(cache_keys=[cache_key]) == [cache_key]
-        assert title_through(other, cache_key) is None
+        assert title_through(other, cache_key, read) is None
         assert services.cache_entry_fetch(cache_key=cache_key).hit is False
 
 
