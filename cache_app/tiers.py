@@ -11,9 +11,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from redis.lock import Lock
 
-from cache_app.local_copy import LocalCopy, forget_after_fork, settle
 from vividly.errors import DependencyUnavailable
-from vividly.process_state import process_wide
+from vividly.local_copy import LocalCopy, local_copy, settle, values_through
 from vividly.redis_guard import RedisUnavailable, client, guarded
 
 logger = logging.getLogger("cache_app")
@@ -40,33 +39,6 @@ class HotTierUnavailable(DependencyUnavailable):
     )
 
 
-# Copies built by earlier settings (tests change them), stopped when the next one is built.
-_running_copies: list[LocalCopy] = []
-
-
-@process_wide("CACHE_HOT_LOCAL_COPY", "CACHE_HOT_LOCAL_LEASE_SECONDS", "CACHE_HOT_LOCAL_ENTRIES", "CACHES")
-def local_copy() -> LocalCopy | None:
-    """Return this process's copy of hot documents (cache_app/local_copy.py), or None when off."""
-    while _running_copies:
-        _running_copies.pop().stop()
-    if not settings.CACHE_HOT_LOCAL_COPY:
-        return None
-    pool = client(HotTier.alias).connection_pool
-    # Its own connection, outside the pool: subscribed, RESP2, no health-check PINGs of redis-py's.
-    options = {**pool.connection_kwargs, "protocol": 2, "health_check_interval": 0}
-    copy = LocalCopy(
-        connect=lambda: pool.connection_class(**options),
-        prefix=caches[HotTier.alias].make_key(""),
-        lease_seconds=settings.CACHE_HOT_LOCAL_LEASE_SECONDS,
-        maxsize=settings.CACHE_HOT_LOCAL_ENTRIES,
-    )
-    _running_copies.append(copy)
-    return copy
-
-
-forget_after_fork(local_copy.cache_clear)
-
-
 class HotTier:
     """Entries in Redis through the `hot` cache alias, expiring after CACHE_HOT_TTL.
 
@@ -85,42 +57,17 @@ class HotTier:
 
     def get(self, cache_key: str) -> dict[str, Any] | None:
         """Return the document, or None on a miss; raise RedisUnavailable when Redis is out."""
-        return self.get_through(local_copy(), cache_key)
+        return self.get_through(local_copy(self.alias), cache_key)
 
     def get_through(self, copy: LocalCopy | None, cache_key: str) -> dict[str, Any] | None:
         """`get` with this `copy` (this process's, or in tests another standing for a second process)."""
         if copy is None:
             return guarded(self.alias, self.cache.get, cache_key)
-        return self.get_many_through(copy, [cache_key]).get(cache_key)
+        return values_through(copy, self.alias, [cache_key]).get(cache_key)
 
     def get_many_through(self, copy: LocalCopy | None, cache_keys: list[str]) -> dict[str, dict[str, Any]]:
         """`get_many` with this `copy`: what it may serve from memory, the rest in one round trip."""
-        if copy is None:
-            return guarded(self.alias, self.cache.get_many, cache_keys)
-        raws: dict[str, bytes] = {}
-        unread: dict[str, str] = {}  # Redis key -> cache key
-        for cache_key in cache_keys:
-            key = self.cache.make_key(cache_key)
-            raw = copy.get(key)
-            if raw is None:
-                unread[key] = cache_key
-            else:
-                raws[cache_key] = raw
-        if unread:
-            ticket, started = copy.ticket(), copy.clock()
-            replies = guarded(self.alias, self._values_and_ttls, list(unread))
-            for (key, cache_key), (raw, ttl_ms) in zip(unread.items(), replies, strict=True):
-                if raw is not None:
-                    copy.put(key, raw, ttl_ms, ticket=ticket, read_started=started)
-                    raws[cache_key] = raw
-        return {cache_key: self.cache.client.decode(raw) for cache_key, raw in raws.items()}
-
-    def _values_and_ttls(self, keys: list[str]) -> list[tuple[bytes | None, int]]:
-        pipeline = client(self.alias).pipeline(transaction=False)
-        for key in keys:
-            pipeline.get(key).pttl(key)
-        replies = pipeline.execute()
-        return list(zip(replies[::2], replies[1::2], strict=True))
+        return values_through(copy, self.alias, cache_keys)
 
     def settle(self) -> None:
         """Return once no process can serve a copy of a document replaced or removed before this call."""
@@ -130,7 +77,7 @@ class HotTier:
     def get_many(self, cache_keys: list[str]) -> dict[str, dict[str, Any]]:
         """Return the documents held for `cache_keys`, from the local copy or in one round trip
         for the rest; raise RedisUnavailable when Redis is out."""
-        return self.get_many_through(local_copy(), cache_keys)
+        return self.get_many_through(local_copy(self.alias), cache_keys)
 
     def set(self, cache_key: str, document: dict[str, Any]) -> bool:
         """Store `document` and drop its miss marker; return False (and log) when Redis is out.

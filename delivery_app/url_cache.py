@@ -3,6 +3,13 @@
 Keyed by what the caller asks for (cache key, type, quality), not by blob name, so a
 remembered URL answers without reading the content's metadata at all. Storing or
 invalidating content forgets its URLs.
+
+Read through this process's local copy (vividly/local_copy.py, on with CACHE_HOT_LOCAL_COPY),
+so a URL asked for again makes no Redis round trip. Unlike the hot tier's stores, a forget does
+not wait out the copies' lease: another process may hand out a forgotten URL for at most
+CACHE_HOT_LOCAL_LEASE_SECONDS after the forget returned (at once, in practice: Redis pushes the
+invalidation). That URL is signed and valid for its whole lifetime anyway, like every copy of it
+handed out before the forget; making stores wait longer for it would buy nothing.
 """
 
 import logging
@@ -14,11 +21,13 @@ from django.core.cache import caches
 
 from cache_app.types import VIDEO_QUALITIES
 from delivery_app.signing import SignedUrl
+from vividly.local_copy import local_copy, values_through
 from vividly.redis_guard import RedisUnavailable, guarded
 
 logger = logging.getLogger("delivery_app")
 
 ALIAS = "default"  # evictable: a forgotten URL is signed again
+PREFIX = "signed-url:"
 SIGNER_NAMES = ("local", "gcs")
 
 
@@ -29,14 +38,15 @@ class AssetRef:
     quality: str | None
 
     def key(self, signer_name: str) -> str:
-        return f"signed-url:{signer_name}:{self.cache_key}:{self.type}:{self.quality or '-'}"
+        return f"{PREFIX}{signer_name}:{self.cache_key}:{self.type}:{self.quality or '-'}"
 
 
 def remembered(signer_name: str, refs: list[AssetRef]) -> dict[AssetRef, SignedUrl]:
-    """Return the remembered URLs among `refs`, in one round trip; {} when Redis is out."""
+    """Return the remembered URLs among `refs`, from the local copy or in one round trip; {}
+    when Redis is out."""
     keys = {ref.key(signer_name): ref for ref in refs}
     try:
-        found = guarded(ALIAS, caches[ALIAS].get_many, list(keys))
+        found = values_through(local_copy(ALIAS, PREFIX), ALIAS, list(keys))
     except RedisUnavailable as exc:
         logger.warning("signed URL cache unavailable, signing afresh: %s", exc)
         return {}

@@ -83,7 +83,7 @@ def test_concurrent_misses_of_one_key_on_every_instance_read_the_cold_tier_once(
 
 
 def test_no_instance_answers_an_old_document_once_a_store_or_invalidation_returned(cluster):
-    """Each process keeps local copies of hot documents (cache_app/local_copy.py): a store or an
+    """Each process keeps local copies of hot documents (vividly/local_copy.py): a store or an
     invalidation through one instance must never be answered old by any process of another.
 
     The whole path across real processes; that the writer's wait is what closes the last window

@@ -126,8 +126,8 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
 # After a Redis failure, skip that Redis for this many seconds (circuit breaker).
 REDIS_BREAKER_RESET_SECONDS = env.float("REDIS_BREAKER_RESET_SECONDS", default=2.0)
 CACHE_HOT_TTL = env.int("CACHE_HOT_TTL", default=3600)
-# Each process keeps copies of hot documents, current by Redis's key tracking and a lease
-# (cache_app/local_copy.py): a hot hit without a Redis round trip. Stores and invalidations
+# Each process keeps copies of hot documents and remembered signed URLs, current by Redis's key
+# tracking and a lease (vividly/local_copy.py): a hot hit without a Redis round trip. Stores and invalidations
 # then take the lease longer, so that no process serves the old document once they return.
 CACHE_HOT_LOCAL_COPY = env.bool("CACHE_HOT_LOCAL_COPY", default=True)
 CACHE_HOT_LOCAL_LEASE_SECONDS = env.float("CACHE_HOT_LOCAL_LEASE_SECONDS", default=0.05)

@@ -1,4 +1,5 @@
-"""The hot tier's process-local copy: documents kept in memory until Redis says they changed.
+"""Process-local copies of Redis values, kept in memory until Redis says they changed: the hot
+tier's documents (cache_app/tiers.py) and the remembered signed URLs (delivery_app/url_cache.py).
 
 Redis (6+) tracks keys for a client (`CLIENT TRACKING ON BCAST PREFIX <p>`) and sends it an
 invalidation whenever one of them is written, deleted, expires, is evicted or flushed.
@@ -34,11 +35,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cachetools import TLRUCache
+from django.conf import settings
+from django.core.cache import caches
 from redis.connection import AbstractConnection
 
-logger = logging.getLogger("cache_app.local_copy")
+from vividly.process_state import process_wide
+from vividly.redis_guard import client, guarded
+
+logger = logging.getLogger("vividly.local_copy")
 
 INVALIDATE_CHANNEL = "__redis__:invalidate"
 # Beyond LEASE, for the writer's clock to tick past the lease of a ping sent just before its
@@ -56,8 +63,8 @@ class Copy:
 
 
 class LocalCopy:
-    """Copies of hot-tier values (as Redis stored them) for keys under `prefix`, kept current by
-    one tracking connection and served only within the lease (module docstring)."""
+    """Copies of values (as Redis stored them) for keys under `prefix`, kept current by one
+    tracking connection and served only within the lease (module docstring)."""
 
     def __init__(
         self,
@@ -77,7 +84,7 @@ class LocalCopy:
         self._generation = 0
         self._fresh_as_of = -math.inf
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._listen, name="hot-tier-tracking", daemon=True)
+        self._thread = threading.Thread(target=self._listen, name=f"tracking {prefix}", daemon=True)
         self._thread.start()
 
     # --- what readers call
@@ -147,7 +154,7 @@ class LocalCopy:
                 failures = 0
                 self._session(connection)
             except Exception as exc:  # noqa: BLE001 - any failure: serve nothing, reconnect
-                logger.warning("hot tier tracking connection lost, copies dropped: %s", exc)
+                logger.warning("tracking connection for %s lost, copies dropped: %s", self.prefix, exc)
                 failures += 1
             finally:
                 self._lapse()
@@ -212,3 +219,70 @@ def settle(lease_seconds: float, sleep: Callable[[float], None] = time.sleep) ->
 def forget_after_fork(reset: Callable[[], None]) -> None:
     """Run `reset` in a forked child: the listener thread does not survive a fork."""
     os.register_at_fork(after_in_child=reset)
+
+
+# Copies built by earlier settings (tests change them), stopped when the next one is built.
+_running: dict[tuple[str, str], LocalCopy] = {}
+
+
+@process_wide("CACHE_HOT_LOCAL_COPY", "CACHE_HOT_LOCAL_LEASE_SECONDS", "CACHE_HOT_LOCAL_ENTRIES", "CACHES")
+def local_copy(alias: str, prefix: str = "") -> LocalCopy | None:
+    """Return this process's copy of the values of cache `alias` whose names start with `prefix`,
+    or None when CACHE_HOT_LOCAL_COPY is off."""
+    previous = _running.pop((alias, prefix), None)
+    if previous is not None:
+        previous.stop()
+    if not settings.CACHE_HOT_LOCAL_COPY:
+        return None
+    copy = tracking_copy(alias, prefix, maxsize=settings.CACHE_HOT_LOCAL_ENTRIES)
+    _running[(alias, prefix)] = copy
+    return copy
+
+
+forget_after_fork(local_copy.cache_clear)
+
+
+def tracking_copy(alias: str, prefix: str, *, maxsize: int) -> LocalCopy:
+    """Start a copy of cache `alias`'s values under `prefix`, on a tracking connection of its own."""
+    pool = client(alias).connection_pool
+    # Its own connection, outside the pool: subscribed, RESP2, no health-check PINGs of redis-py's.
+    options = {**pool.connection_kwargs, "protocol": 2, "health_check_interval": 0}
+    return LocalCopy(
+        connect=lambda: pool.connection_class(**options),
+        prefix=caches[alias].make_key(prefix),
+        lease_seconds=settings.CACHE_HOT_LOCAL_LEASE_SECONDS,
+        maxsize=maxsize,
+    )
+
+
+def values_through(copy: LocalCopy | None, alias: str, names: list[str]) -> dict[str, Any]:
+    """Return the values cache `alias` holds for `names` (as `get_many` does): from `copy` what it
+    may serve, the rest in one round trip, kept in `copy`; raise RedisUnavailable."""
+    cache = caches[alias]
+    if copy is None:
+        return guarded(alias, cache.get_many, names)
+    raws: dict[str, bytes] = {}
+    unread: dict[str, str] = {}  # Redis key -> name
+    for name in names:
+        key = cache.make_key(name)
+        raw = copy.get(key)
+        if raw is None:
+            unread[key] = name
+        else:
+            raws[name] = raw
+    if unread:
+        ticket, started = copy.ticket(), copy.clock()
+        replies = guarded(alias, _values_and_ttls, alias, list(unread))
+        for (key, name), (raw, ttl_ms) in zip(unread.items(), replies, strict=True):
+            if raw is not None:
+                copy.put(key, raw, ttl_ms, ticket=ticket, read_started=started)
+                raws[name] = raw
+    return {name: cache.client.decode(raw) for name, raw in raws.items()}
+
+
+def _values_and_ttls(alias: str, keys: list[str]) -> list[tuple[bytes | None, int]]:
+    pipeline = client(alias).pipeline(transaction=False)
+    for key in keys:
+        pipeline.get(key).pttl(key)
+    replies = pipeline.execute()
+    return list(zip(replies[::2], replies[1::2], strict=True))
