@@ -4,7 +4,10 @@ Why a job takes more than its own row: RQ costs about 19 Redis round trips per j
 heartbeat, registries), ~5 ms here, three times what sending one email costs. A job that
 claims the next due rows of its queue sends them in one pass (one claim, one read of the
 rules, one rate-limit call) and removes their own jobs from the queue, so those never run;
-a removal that fails leaves jobs that find nothing to claim, which is harmless.
+a removal that fails leaves jobs that find nothing to claim, which is harmless. A job another
+worker already took off the queue keeps its hash (only a job still listed is deleted, in one
+Lua call), so that worker's RQ can finish it: deleting it made RQ log `InvalidJobOperation`
+for a job that had nothing left to do.
 
 Claiming is one transaction: the rows are read `FOR UPDATE SKIP LOCKED` (PostgreSQL: two
 workers never wait on or take the same row; SQLite's IMMEDIATE transactions run one writer
@@ -80,19 +83,29 @@ def notifications_claim(*, notification_id: str, now: datetime) -> list[Notifica
     return claimed
 
 
+# KEYS: queue key, job hash key, for each job; ARGV: the job ids. A job still listed is removed
+# with its hash; one a worker already dequeued is left to it.
+DROP_LISTED_JOBS = """
+for i, job_id in ipairs(ARGV) do
+    if redis.call('LREM', KEYS[2 * i - 1], 0, job_id) > 0 then
+        redis.call('DEL', KEYS[2 * i])
+    end
+end
+"""
+
+
 def jobs_drop(rows: list[Notification]) -> None:
-    """Remove the queued jobs of rows another job claimed, in one round trip; an outage leaves them."""
+    """Remove the still queued jobs of rows another job claimed, in one round trip; an outage
+    leaves them."""
     if not rows:
         return
-    redis = client("state")
+    job_ids = [delivery_job_id(row.pk) for row in rows]
+    keys = []
+    for row, job_id in zip(rows, job_ids, strict=True):
+        keys += [queue(row.queue_name).key, Job.key_for(job_id)]
 
     def drop() -> None:
-        with redis.pipeline(transaction=False) as pipeline:
-            for row in rows:
-                job_id = delivery_job_id(row.pk)
-                pipeline.lrem(queue(row.queue_name).key, 0, job_id)
-                pipeline.delete(Job.key_for(job_id))
-            pipeline.execute()
+        client("state").register_script(DROP_LISTED_JOBS)(keys=keys, args=job_ids)
 
     try:
         guarded("state", drop)
