@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - install, migrate, seed demo data, start Redis if needed, web + worker"
 	@echo "make test   - install (with test tools) and run the whole test suite"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff (lint and format check)"
 	@echo "make bench  - measure requests/s, p50, p99 per scenario against a bare Django baseline"
 	@echo "make demo   - watch the whole story run against a fresh web + worker + SendGrid stand-in"
 	@echo "make cluster  - the production shape here: HAProxy, 3 gunicorns, 2 workers, sweeper, 2 Redis, PostgreSQL"
@@ -40,6 +40,7 @@ test: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: install-dev
 	$(PY) -m benchmarks.run $(BENCH_ARGS)

@@ -32,6 +32,7 @@ What each check needs, and where it acts here:
 A deeper run: VIVIDLY_FUZZ_EXAMPLES=200 pytest tests/test_schema_fuzz.py (the same derandomized
 seed; 200 examples per operation and phase).
 """
+
 import os
 from collections import Counter
 
@@ -121,10 +122,7 @@ def seeded(school):
         "username": school["student_a"].username,
         "classroom_id": str(school["teacher_a"].classrooms.get().pk),
         "service": f"Bearer {key}",
-        "users": {
-            role: f"Token {user_token(school[role])}"
-            for role in ("student_a", "teacher_a", "staff")
-        },
+        "users": {role: f"Token {user_token(school[role])}" for role in ("student_a", "teacher_a", "staff")},
         "statuses": statuses,
     }
     signals.request_started.connect(close_old_connections)

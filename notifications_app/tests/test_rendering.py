@@ -77,7 +77,9 @@ def test_a_subject_stays_on_one_line_whatever_the_context():
 
 
 def test_an_unsubscribe_link_replaces_the_service_email_notice():
-    email = render_email("content_ready", TEMPLATES["content_ready"].sample, unsubscribe_url="https://app.vividly.edu/u/1")
+    email = render_email(
+        "content_ready", TEMPLATES["content_ready"].sample, unsubscribe_url="https://app.vividly.edu/u/1"
+    )
     assert "Unsubscribe: https://app.vividly.edu/u/1" in email.text
     assert '<a href="https://app.vividly.edu/u/1"' in email.html
     assert "service email" not in email.text
@@ -103,6 +105,8 @@ def test_the_digest_lists_every_title_with_its_link_and_greets_by_name_or_not():
     nameless = render_email("content_ready_digest", {**sample, "student_name": ""})
     assert nameless.text.splitlines()[3] == "Hi,"
     assert ">Hi,</p>" in nameless.html
+
+
 @pytest.mark.parametrize("name", sorted(CONTRACT))
 def test_a_person_without_a_name_is_greeted_neutrally(name):
     spec = TEMPLATES[name]
