@@ -133,21 +133,24 @@ def run_wrk(url: str, scenario: "Scenario", duration: float, connections: int) -
     }
 
 
-# A scenario with a floor is measured in this many alternating rounds with it (floor, scenario,
-# floor, ...): the floor's speed here moved by 2x between runs minutes apart (it waits on Redis,
-# another process on the same two cores), so a ratio of two runs taken apart measured the machine.
+# Every scenario is measured in this many alternating rounds with its references: the baseline,
+# and its floor if it has one (floor, baseline, scenario, floor, ...). A reference measured once,
+# minutes apart, measured the machine: the floor's speed moved by 2x between runs minutes apart
+# (it waits on Redis, another process on the same two cores), and the DRF no-op made 0.50x,
+# 0.40x and 0.19x of one baseline taken at the start, in three runs within fifteen minutes.
 PAIRED_ROUNDS = 4
 
 
-def run_paired(
-    url: str, scenario: "Scenario", floor: "Scenario", duration: float, connections: int
-) -> tuple[dict, dict]:
-    """Return the scenario's and its floor's results, measured in alternating rounds."""
-    rounds: dict[str, list[dict]] = {floor.name: [], scenario.name: []}
+def run_alternating(
+    url: str, scenario: "Scenario", references: list["Scenario"], duration: float, connections: int
+) -> tuple[dict, dict[str, dict]]:
+    """Return the scenario's result and each reference's (by name), measured in alternating rounds."""
+    rounds: dict[str, list[dict]] = {measured.name: [] for measured in (*references, scenario)}
     for _ in range(PAIRED_ROUNDS):
-        for measured in (floor, scenario):
+        for measured in (*references, scenario):
             rounds[measured.name].append(run_wrk(url, measured, duration / PAIRED_ROUNDS, connections))
-    return combined(rounds[scenario.name]), combined(rounds[floor.name])
+    by_name = {reference.name: combined(rounds[reference.name]) for reference in references}
+    return combined(rounds[scenario.name]), by_name
 
 
 def combined(results: list[dict]) -> dict:
@@ -172,9 +175,10 @@ def print_table(rows: list[dict], baseline: dict) -> None:
     floors = {row["name"]: row for row in rows if "rps" in row}
     for row in rows:
         if "rps" in row:
-            ratio = row["rps"] / baseline["rps"]
+            its_baseline = row.get("paired_baseline") or baseline
+            ratio = row["rps"] / its_baseline["rps"]
             row["ratio"] = ratio
-            row["baseline_p99_ms"] = baseline["p99_ms"]
+            row["baseline_p99_ms"] = its_baseline["p99_ms"]
             floor = row.get("paired_floor") or floors.get(row.get("floor") or "")
             row["floor_ratio"] = row["rps"] / floor["rps"] if floor else None
             shown_floor = f"{row['floor_ratio']:>5.2f}x" if floor else f"{'':>6}"
@@ -292,14 +296,21 @@ def main() -> None:
             paired: dict = {}
             if scenario.measure:
                 result = scenario.measure()
-            elif floor is not None and floor.server_env == scenario.server_env:
+            elif scenario.name == "baseline":
                 run_wrk(url, scenario, min(2.0, args.duration), args.connections)  # warm-up
-                result, paired["paired_floor"] = run_paired(url, scenario, floor, args.duration, args.connections)
+                result = run_wrk(url, scenario, args.duration, args.connections)
+                baseline_scenario = scenario
             else:
                 run_wrk(url, scenario, min(2.0, args.duration), args.connections)  # warm-up
                 if scenario.setup:
                     scenario.setup()
-                result = run_wrk(url, scenario, args.duration, args.connections)
+                references = [floor] if floor is not None and floor.server_env == scenario.server_env else []
+                result, by_name = run_alternating(
+                    url, scenario, [*references, baseline_scenario], args.duration, args.connections
+                )
+                paired["paired_baseline"] = by_name[baseline_scenario.name]
+                if references:
+                    paired["paired_floor"] = by_name[floor.name]
             rows.append(
                 {
                     "name": scenario.name,
@@ -326,8 +337,9 @@ def main() -> None:
     print_table(rows, baseline)
     print()
     print(
-        f"floor: the ratio to the scenario's floor, both measured in {PAIRED_ROUNDS} alternating rounds "
-        "(their p50/p95/p99: the rounds' mean, weighted by requests)"
+        f"ratio, floor: against the baseline and the scenario's floor, each measured in {PAIRED_ROUNDS} rounds "
+        "taking turns with the scenario\n(the baseline row is its own first run; a row of rounds has their "
+        "p50/p95/p99 averaged, weighted by requests)"
     )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(
