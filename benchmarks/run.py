@@ -57,6 +57,29 @@ def prepare_environment(data_dir: Path) -> None:
     (data_dir / "static").mkdir()
 
 
+def database_created_if_missing() -> None:
+    """Create BENCH_DATABASE_URL's PostgreSQL database when its server does not have it yet.
+
+    Through the server's `postgres` database, as `createdb` does; a SQLite file is created by
+    its first connection anyway.
+    """
+    import psycopg
+    from django.conf import settings
+    from django.db import connection
+
+    database = settings.DATABASES["default"]
+    if connection.vendor != "postgresql":
+        return
+    params = {key: database[setting] for key, setting in (("host", "HOST"), ("port", "PORT"), ("user", "USER"))}
+    params = {key: value for key, value in params.items() if value}
+    with psycopg.connect(
+        dbname="postgres", password=database.get("PASSWORD") or None, autocommit=True, **params
+    ) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database["NAME"]]).fetchone() is None:
+            admin.execute(f"CREATE DATABASE {connection.ops.quote_name(database['NAME'])}")
+            print(f"  created database {database['NAME']}", file=sys.stderr, flush=True)
+
+
 def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -262,6 +285,7 @@ def main() -> None:
     from benchmarks.scenarios import build_scenarios
     from vividly.redis_guard import client
 
+    database_created_if_missing()
     call_command("migrate", "--noinput", verbosity=0)
     call_command("flush", "--noinput", verbosity=0)  # a BENCH_DATABASE_URL may hold a previous run
     for alias in ("hot", "state"):
