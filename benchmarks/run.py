@@ -110,14 +110,18 @@ def lua_script(scenario: "Scenario") -> str:
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    'RESULT {"requests": %d, "duration_us": %d, "non2xx": %d, "socket_errors": %d, '
-    .. '"p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    'RESULT {"requests": %d, "duration_us": %d, "non2xx": %d, "connect": %d, "read": %d, '
+    .. '"write": %d, "timeout": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
     latency:percentile(50), latency:percentile(95), latency:percentile(99)))
 end
 """
     )
     return "\n".join(lines)
+
+
+# wrk's kinds of socket error, counted apart so that a row's errors say what happened.
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")
 
 
 def run_wrk(url: str, scenario: "Scenario", duration: float, connections: int) -> dict:
@@ -152,7 +156,8 @@ def run_wrk(url: str, scenario: "Scenario", duration: float, connections: int) -
         "p95_ms": raw["p95_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
         "non2xx": raw["non2xx"],
-        "socket_errors": raw["socket_errors"],
+        "socket_errors": sum(raw[kind] for kind in SOCKET_ERRORS),
+        **{kind: raw[kind] for kind in SOCKET_ERRORS},
     }
 
 
@@ -183,7 +188,7 @@ def combined(results: list[dict]) -> dict:
     total = {"rps": requests / seconds, "requests": requests}
     for name in ("p50_ms", "p95_ms", "p99_ms"):
         total[name] = sum(result[name] * result["requests"] for result in results) / requests
-    for name in ("non2xx", "socket_errors"):
+    for name in ("non2xx", "socket_errors", *SOCKET_ERRORS):
         total[name] = sum(result[name] for result in results)
     return total
 
@@ -215,6 +220,11 @@ def print_table(rows: list[dict], baseline: dict) -> None:
         else:
             verdict = ("ok  " if row["check"](row) else "MISS") + " " + row["target"] if row.get("check") else ""
             print(f"{row['name']:<34} {row['summary']:<52}  {verdict}")
+    for row in rows:
+        if row.get("non2xx") or row.get("socket_errors"):
+            kinds = [f"{row[kind]} {kind}" for kind in SOCKET_ERRORS if row.get(kind)]
+            kinds += [f"{row['non2xx']} answers outside 2xx/3xx"] if row["non2xx"] else []
+            print(f"errors in {row['name']}: {', '.join(kinds)}")
 
 
 def start_server(port: int, workers: int, env_overrides: dict[str, str], gunicorn_args: list[str]) -> subprocess.Popen:

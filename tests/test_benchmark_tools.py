@@ -71,7 +71,11 @@ def test_a_scenario_is_measured_in_rounds_alternating_with_its_references(monkey
             "p95_ms": 2 * latency,
             "p99_ms": 3 * latency,
             "non2xx": 0,
-            "socket_errors": 0,
+            "socket_errors": 1,
+            "connect": 0,
+            "read": 1,
+            "write": 0,
+            "timeout": 0,
         }
 
     monkeypatch.setattr(run, "run_wrk", fake_wrk)
@@ -83,6 +87,7 @@ def test_a_scenario_is_measured_in_rounds_alternating_with_its_references(monkey
     assert 500 < result["rps"] < 600
     assert 2000 < references["baseline"]["rps"] < 2300
     assert result["requests"] == sum(round(500 * (1 + i / 100) * 2) for i in (3, 6, 9, 12))
+    assert (result["socket_errors"], result["read"], result["timeout"]) == (4, 4, 0)
 
 
 def test_the_table_reads_each_ratio_against_the_baseline_measured_beside_it(capsys):
@@ -102,12 +107,17 @@ def test_the_table_reads_each_ratio_against_the_baseline_measured_beside_it(caps
         "p50_ms": 1,
         "p95_ms": 2,
         "p99_ms": 50.0,
-        "non2xx": 0,
-        "socket_errors": 0,
+        "non2xx": 2,
+        "socket_errors": 16,
+        "read": 12,
+        "timeout": 4,
         "paired_baseline": beside,
     }
     run.print_table([first, row], first)
 
     assert row["ratio"] == 0.5
     assert row["baseline_p99_ms"] == 40.0
-    assert "scenario" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "scenario" in out
+    assert "errors in scenario: 12 read, 4 timeout, 2 answers outside 2xx/3xx" in out
+    assert "errors in baseline" not in out
