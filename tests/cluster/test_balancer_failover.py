@@ -1,7 +1,8 @@
 """An instance killed with SIGKILL under load: the balancer routes around it and nothing answered 2xx is lost.
 
 Every email answered 202 reaches the SendGrid stand-in exactly once; every entry answered 201 is
-readable; idempotent requests never fail (the balancer retries them elsewhere); the errors seen
+readable; idempotent requests never fail (the balancer retries them elsewhere), but for an
+answer the killed instance had begun to send, which no balancer can take back; the errors seen
 by non-idempotent requests in flight at the kill are counted and printed.
 """
 
@@ -106,10 +107,26 @@ def test_a_killed_instance_is_routed_around_and_every_2xx_is_kept(cluster):
     time.sleep(KILL_AT_SECONDS)
     killed_at = time.monotonic()
     cluster.kill("web2")
-    time.sleep(LOAD_SECONDS - KILL_AT_SECONDS)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    dead_at = time.monotonic()  # killpg has returned and the master was reaped
+    try:
+        time.sleep(LOAD_SECONDS - KILL_AT_SECONDS)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        check_nothing_answered_was_lost(cluster, outcomes, stored, emails, started, (killed_at, dead_at))
+    finally:
+        # Back to three instances for the next tests, whatever happened here.
+        stop.set()
+        cluster.start_web(1)
+        wait_until(lambda: answers(f"{cluster.web_url(1)}/healthz"), timeout=60, what="web2 back")
+        wait_until(
+            lambda: haproxy_status(cluster, "web2").startswith("UP"), timeout=20, what="web2 back in the balancer"
+        )
+
+
+def check_nothing_answered_was_lost(cluster, outcomes, stored, emails, started, kill) -> None:
+    entry, service_token = cluster.entry_url, service(cluster)
+    killed_at, dead_at = kill
 
     failed = [outcome for outcome in outcomes if not outcome.ok]
     by_kind = Counter(outcome.kind for outcome in outcomes)
@@ -123,8 +140,13 @@ def test_a_killed_instance_is_routed_around_and_every_2xx_is_kept(cluster):
     for outcome in failed:
         print(f"  error at {outcome.at - started:6.2f} s: {outcome.kind} -> {outcome.status} {outcome.detail}")
 
-    # Idempotent requests are retried on another instance: none fails.
-    assert not [outcome for outcome in failed if outcome.kind.startswith("GET")]
+    # Idempotent requests are retried on another instance: none fails, but for an answer the
+    # killed instance had begun (its headers passed on, its body cut: ChunkedEncodingError).
+    # No balancer can take back what it has forwarded, so the client sees that one broken; it
+    # can only be a request in flight at the kill, one per load thread at most.
+    cut = [outcome for outcome in failed if outcome.kind.startswith("GET") and outcome.detail == "ChunkedEncodingError"]
+    assert not [outcome for outcome in failed if outcome.kind.startswith("GET") and outcome not in cut]
+    assert all(outcome.at <= dead_at for outcome in cut) and len(cut) <= THREADS, cut
     # Once the balancer has noticed, nothing fails at all.
     assert not [outcome for outcome in failed if outcome.at > killed_at + ROUTED_AROUND_WITHIN]
     assert haproxy_status(cluster, "web2").startswith("DOWN")
@@ -155,8 +177,3 @@ def test_a_killed_instance_is_routed_around_and_every_2xx_is_kept(cluster):
     assert all(count == 1 for count in counts.values())
     ids = cluster.sendgrid.custom_args("notification_id")  # per recipient: grouped calls hold several
     assert all(Counter(ids)[notification] == 1 for notification in accepted.values())
-
-    # Back to three instances for the next tests.
-    cluster.start_web(1)
-    wait_until(lambda: answers(f"{cluster.web_url(1)}/healthz"), timeout=60, what="web2 back")
-    wait_until(lambda: haproxy_status(cluster, "web2").startswith("UP"), timeout=20, what="web2 back in the balancer")
