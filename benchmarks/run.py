@@ -1,8 +1,9 @@
 """Run the benchmark scenarios with wrk against gunicorn and print a table of ratios.
 
-Every scenario is measured in the same run as the baseline (a bare Django JsonResponse)
-and reported as a ratio to it, because this machine is noisy: absolute numbers from
-different runs cannot be compared, ratios from one run can.
+Every scenario is measured in rounds taking turns with the baseline (a bare Django
+JsonResponse) and with its floor, and reported as a ratio to each, because this machine is
+noisy: absolute numbers from different runs, or minutes apart, cannot be compared; ratios of
+rounds taken in turn can.
 
     python -m benchmarks.run [--duration SECONDS] [--only NAME ...]
 """
