@@ -61,24 +61,20 @@ def prepare_environment(data_dir: Path) -> None:
 def database_created_if_missing() -> None:
     """Create BENCH_DATABASE_URL's PostgreSQL database when its server does not have it yet.
 
-    Through the server's `postgres` database, as `createdb` does; a SQLite file is created by
-    its first connection anyway.
+    As Django's test runner creates its database: through `_nodb_cursor`, a connection to the
+    server's `postgres` database with the same settings (password, OPTIONS, no pool). A SQLite
+    file is created by its first connection anyway.
     """
-    import psycopg
-    from django.conf import settings
     from django.db import connection
 
-    database = settings.DATABASES["default"]
     if connection.vendor != "postgresql":
         return
-    params = {key: database[setting] for key, setting in (("host", "HOST"), ("port", "PORT"), ("user", "USER"))}
-    params = {key: value for key, value in params.items() if value}
-    with psycopg.connect(
-        dbname="postgres", password=database.get("PASSWORD") or None, autocommit=True, **params
-    ) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database["NAME"]]).fetchone() is None:
-            admin.execute(f"CREATE DATABASE {connection.ops.quote_name(database['NAME'])}")
-            print(f"  created database {database['NAME']}", file=sys.stderr, flush=True)
+    name = connection.settings_dict["NAME"]
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+            print(f"  created database {name}", file=sys.stderr, flush=True)
 
 
 def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30.0) -> None:
