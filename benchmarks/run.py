@@ -130,7 +130,7 @@ def run_wrk(url: str, scenario: "Scenario", duration: float, connections: int) -
                 "wrk",
                 "-t2",
                 f"-c{connections}",
-                f"-d{duration:g}s",
+                f"-d{max(1, round(duration))}s",  # wrk reads whole seconds only (0.5s is an error)
                 "--timeout",
                 "5s",
                 "-s",
