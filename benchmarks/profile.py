@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run import prepare_environment
+from benchmarks.run import database_created_if_missing, prepare_environment
 
 
 def environ_for(method: str, path: str, headers: dict[str, str], body: str | None) -> dict:
@@ -153,6 +153,7 @@ def profiled(args: argparse.Namespace, data_dir: Path, sendgrid) -> None:
     from benchmarks.scenarios import build_scenarios
     from vividly.redis_guard import client
 
+    database_created_if_missing()
     call_command("migrate", "--noinput", verbosity=0)
     call_command("flush", "--noinput", verbosity=0)
     for alias in ("hot", "state"):
