@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run import database_created_if_missing, prepare_environment
+from benchmarks.run import prepare_environment, stores_emptied
 
 
 def environ_for(method: str, path: str, headers: dict[str, str], body: str | None) -> dict:
@@ -147,17 +147,11 @@ def profiled(args: argparse.Namespace, data_dir: Path, sendgrid) -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
 
     from benchmarks.scenarios import build_scenarios
-    from vividly.redis_guard import client
 
-    database_created_if_missing()
-    call_command("migrate", "--noinput", verbosity=0)
-    call_command("flush", "--noinput", verbosity=0)
-    for alias in ("hot", "state"):
-        client(alias).flushdb()
+    stores_emptied()
     if args.worker:
         worker_profile(args.worker, args.top, sendgrid, args.dump)
         return

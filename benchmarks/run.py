@@ -77,6 +77,22 @@ def database_created_if_missing() -> None:
             print(f"  created database {name}", file=sys.stderr, flush=True)
 
 
+def stores_emptied() -> None:
+    """Give the run an empty, migrated database and empty Redis databases (after django.setup()).
+
+    A BENCH_DATABASE_URL may hold a previous run, or not exist yet on a fresh server.
+    """
+    from django.core.management import call_command
+
+    from vividly.redis_guard import client
+
+    database_created_if_missing()
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("flush", "--noinput", verbosity=0)
+    for alias in ("hot", "state"):
+        client(alias).flushdb()
+
+
 def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -287,16 +303,10 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
 
     from benchmarks.scenarios import build_scenarios
-    from vividly.redis_guard import client
 
-    database_created_if_missing()
-    call_command("migrate", "--noinput", verbosity=0)
-    call_command("flush", "--noinput", verbosity=0)  # a BENCH_DATABASE_URL may hold a previous run
-    for alias in ("hot", "state"):
-        client(alias).flushdb()
+    stores_emptied()
 
     gunicorn_args = [*(["--worker-class", args.worker_class] if args.worker_class else [])]
     gunicorn_args += ["--threads", str(args.threads)] if args.threads else []
